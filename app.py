@@ -1,0 +1,20 @@
+"""Support Hero: routes and triggers.  Each body calls one handler; nothing runs at import."""
+
+from __future__ import annotations
+
+from chalice.app import Chalice, SQSEvent
+
+from chalicelib import bootstrap
+from chalicelib.config import events_queue_name
+from chalicelib.handlers import api, slack_events
+
+app = Chalice(app_name="support-hero")
+app.register_blueprint(slack_events.bp)
+app.register_blueprint(api.bp)
+
+
+@app.on_sqs_message(queue=events_queue_name(), batch_size=1)
+def on_event(event: SQSEvent) -> None:
+    from chalicelib.handlers.worker import handle_sqs_event
+
+    handle_sqs_event(event, bootstrap.services())

@@ -1,0 +1,1 @@
+"""Support Hero: a serverless support desk for teams whose engineers do support."""

@@ -1,0 +1,72 @@
+"""The composition root: clients, secrets and the clock are built here, once per container.
+
+Two roots, because the Slack ingress must stay light:
+
+* :func:`ingress` - settings, secrets, the events queue, the clock (no boto3,
+  no PynamoDB, no slack_sdk);
+* :func:`services` - everything the worker and the agent API need; heavy modules
+  are imported inside it, on first use.
+
+Tests replace either with :func:`override_ingress` / :func:`override_services`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from chalicelib.clock import Clock, SystemClock
+from chalicelib.config import Settings, get_settings
+from chalicelib.queue import EventQueue, SqsEventQueue
+from chalicelib.secrets import IngressSecrets, SecretReader
+
+if TYPE_CHECKING:
+    from chalicelib.services import Services
+
+
+@dataclass
+class Ingress:
+    settings: Settings
+    secrets: SecretReader
+    queue: EventQueue
+    clock: Clock
+
+
+_ingress: Ingress | None = None
+_services: Services | None = None
+
+
+def ingress() -> Ingress:
+    global _ingress
+    if _ingress is None:
+        settings = get_settings()
+        _ingress = Ingress(
+            settings=settings,
+            secrets=IngressSecrets(settings.region, settings.secrets_max_age),
+            queue=SqsEventQueue(
+                queue_name=settings.events_queue_name,
+                region=settings.region,
+                queue_url=settings.events_queue_url,
+            ),
+            clock=SystemClock(),
+        )
+    return _ingress
+
+
+def services() -> Services:
+    global _services
+    if _services is None:
+        from chalicelib.services import build_services
+
+        _services = build_services(get_settings())
+    return _services
+
+
+def override_ingress(value: Ingress | None) -> None:
+    global _ingress
+    _ingress = value
+
+
+def override_services(value: Services | None) -> None:
+    global _services
+    _services = value

@@ -1,0 +1,1 @@
+"""Outbound delivery per channel (Slack now; email and GitHub join behind the same shape)."""

@@ -1,0 +1,149 @@
+"""Slack Web API through slack-sdk's real ``WebClient``, with rate-limit retries."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any, Callable, Iterator
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
+
+
+@dataclass(frozen=True)
+class SlackUser:
+    id: str
+    name: str
+    avatar_url: str | None
+
+
+@dataclass(frozen=True)
+class BotIdentity:
+    user_id: str
+    bot_id: str | None
+
+
+def ts_to_datetime(ts: str) -> dt.datetime:
+    """Slack's ``"1599529504.000400"`` as an exact UTC datetime (no float rounding)."""
+    seconds, _, fraction = ts.partition(".")
+    micros = int((fraction + "000000")[:6]) if fraction else 0
+    return dt.datetime.fromtimestamp(int(seconds), dt.timezone.utc) + dt.timedelta(microseconds=micros)
+
+
+class SlackApi:
+    USER_CACHE_SECONDS = 3600
+
+    def __init__(self, *, token: Callable[[], str], base_url: str, timeout: int = 10) -> None:
+        self._token = token
+        self._base_url = base_url
+        self._timeout = timeout
+        self._client: WebClient | None = None
+        self._identity: BotIdentity | None = None
+        self._users: dict[str, tuple[float, SlackUser]] = {}
+        self._lock = threading.Lock()
+
+    @property
+    def client(self) -> WebClient:
+        if self._client is None:
+            self._client = WebClient(
+                token=self._token(),
+                base_url=self._base_url,
+                timeout=self._timeout,
+                retry_handlers=[
+                    ConnectionErrorRetryHandler(max_retry_count=2),
+                    RateLimitErrorRetryHandler(max_retry_count=2),
+                ],
+            )
+        return self._client
+
+    def identity(self) -> BotIdentity:
+        if self._identity is None:
+            result = self.client.auth_test()
+            self._identity = BotIdentity(str(result["user_id"]), result.get("bot_id"))
+        return self._identity
+
+    def user(self, user_id: str) -> SlackUser:
+        now = time.monotonic()
+        with self._lock:
+            hit = self._users.get(user_id)
+        if hit and now - hit[0] < self.USER_CACHE_SECONDS:
+            return hit[1]
+        try:
+            info: dict[str, Any] = self.client.users_info(user=user_id)["user"]
+        except SlackApiError as exc:
+            if exc.response.get("error") in ("user_not_found", "missing_scope"):
+                return SlackUser(user_id, user_id, None)
+            raise
+        profile = info.get("profile") or {}
+        name = profile.get("display_name") or profile.get("real_name") or info.get("real_name") or info.get("name")
+        user = SlackUser(user_id, str(name or user_id), profile.get("image_72"))
+        with self._lock:
+            self._users[user_id] = (now, user)
+        return user
+
+    def thread(self, channel: str, ts: str) -> Iterator[dict[str, Any]]:
+        """A thread's messages, parent first (``ts`` may be the parent or any reply)."""
+        cursor: str | None = None
+        while True:
+            try:
+                page = self.client.conversations_replies(
+                    channel=channel, ts=ts, cursor=cursor, limit=200, include_all_metadata=True
+                )
+            except SlackApiError as exc:
+                if exc.response.get("error") == "thread_not_found":
+                    return
+                raise
+            yield from page.get("messages") or []
+            cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
+            if not cursor:
+                return
+
+    def message(self, channel: str, ts: str) -> dict[str, Any] | None:
+        """One message by ts: top-level via history, a thread reply via replies."""
+        page = self.client.conversations_history(channel=channel, latest=ts, inclusive=True, limit=1)
+        for msg in page.get("messages") or []:
+            if msg.get("ts") == ts:
+                return dict(msg)
+        for msg in self.thread(channel, ts):
+            if msg.get("ts") == ts:
+                return dict(msg)
+        return None
+
+    def post(
+        self,
+        *,
+        channel: str,
+        text: str,
+        thread_ts: str | None = None,
+        username: str | None = None,
+        icon_url: str | None = None,
+        metadata: dict[str, Any] | None = None,
+        blocks: list[dict[str, Any]] | None = None,
+    ) -> str:
+        kwargs: dict[str, Any] = {"channel": channel, "text": text, "unfurl_links": False}
+        if thread_ts:
+            kwargs["thread_ts"] = thread_ts
+        if username:
+            kwargs["username"] = username
+        if icon_url:
+            kwargs["icon_url"] = icon_url
+        if metadata:
+            kwargs["metadata"] = metadata
+        if blocks:
+            kwargs["blocks"] = blocks
+        result = self.client.chat_postMessage(**kwargs)
+        return str(result["ts"])
+
+    def find_own_post(self, channel: str, thread_ts: str, event_type: str, key: str, value: str) -> str | None:
+        """The ts of our earlier post in a thread tagged with ``metadata`` (crash recovery)."""
+        me = self.identity()
+        for msg in self.thread(channel, thread_ts):
+            meta = msg.get("metadata") or {}
+            payload = meta.get("event_payload") or {}
+            mine = msg.get("user") == me.user_id or (me.bot_id and msg.get("bot_id") == me.bot_id)
+            if mine and meta.get("event_type") == event_type and str(payload.get(key)) == value:
+                return str(msg["ts"])
+        return None

@@ -1,0 +1,178 @@
+"""The agent API (``/api/...``), authenticated per agent with a bearer token.
+
+Heavy modules (PynamoDB, slack_sdk) load on the first API request, through
+:func:`chalicelib.bootstrap.services`, never when ``app.py`` is imported.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from chalice.app import Blueprint, Request, Response
+
+from chalicelib import bootstrap
+from chalicelib.awslite import AwsError
+from chalicelib.handlers.http import error, ok
+
+if TYPE_CHECKING:
+    from chalicelib.directory import TeamMember
+    from chalicelib.services import Services
+
+bp = Blueprint(__name__)
+
+MAX_PAGE = 100
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def _request() -> Request:
+    request = bp.current_request
+    assert request is not None
+    return request
+
+
+def authenticate(request: Request, services: Services) -> TeamMember:
+    header = request.headers.get("authorization") or ""
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise ApiError(401, "missing bearer token")
+    info = services.directory.token_owner(token.strip())
+    member = services.directory.load().member(info.member_id) if info else None
+    if member is None:
+        raise ApiError(401, "invalid token")
+    return member
+
+
+def _number(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError as exc:
+        raise ApiError(400, "ticket number must be a positive integer") from exc
+    if number < 1:
+        raise ApiError(400, "ticket number must be a positive integer")
+    return number
+
+
+def _guard(fn: Any) -> Any:
+    """Map domain errors (by type) to HTTP answers."""
+
+    def wrapper(*args: Any, **kwargs: Any) -> Response:
+        from chalicelib.tickets import Contention, InvalidInput, TicketNotFound, WorkInProgress
+
+        try:
+            result: Response = fn(*args, **kwargs)
+            return result
+        except ApiError as exc:
+            return error(exc.status, exc.message)
+        except TicketNotFound as exc:
+            return error(404, str(exc))
+        except InvalidInput as exc:
+            return error(400, str(exc))
+        except WorkInProgress as exc:
+            return error(409, str(exc))
+        except Contention as exc:
+            return error(503, str(exc))
+
+    wrapper.__name__ = fn.__name__
+    wrapper.__doc__ = fn.__doc__
+    return wrapper
+
+
+@bp.route("/api/tickets", methods=["GET"])
+@_guard
+def list_tickets() -> Response:
+    from chalicelib.tickets import ticket_summary
+
+    request = _request()
+    services = bootstrap.services()
+    member = authenticate(request, services)
+    params = request.query_params or {}
+    view = params.get("view", "unassigned")
+    try:
+        limit = int(params.get("limit", "25"))
+    except ValueError as exc:
+        raise ApiError(400, "limit must be an integer") from exc
+    if not 1 <= limit <= MAX_PAGE:
+        raise ApiError(400, f"limit must be between 1 and {MAX_PAGE}")
+    page = services.tickets.list_view(view, member.id, limit, params.get("cursor"))
+    return ok({"view": view, "tickets": [ticket_summary(t) for t in page.tickets], "next_cursor": page.cursor})
+
+
+@bp.route("/api/tickets/{number}", methods=["GET"])
+@_guard
+def get_ticket(number: str) -> Response:
+    from chalicelib.tickets import message_view, ticket_summary
+
+    services = bootstrap.services()
+    authenticate(_request(), services)
+    ticket = services.tickets.by_number(_number(number))
+    conversation = services.tickets.conversation(ticket)
+    return ok({**ticket_summary(ticket), "origin": ticket.origin, "messages": [message_view(m) for m in conversation]})
+
+
+@bp.route("/api/tickets/{number}/replies", methods=["POST"], content_types=["application/json"])
+@_guard
+def post_reply(number: str) -> Response:
+    from chalicelib.tickets import message_view, ticket_summary
+
+    request = _request()
+    services = bootstrap.services()
+    member = authenticate(request, services)
+    text, internal = _reply_body(request.raw_body or b"")
+    idempotency_key = request.headers.get("idempotency-key")
+    if idempotency_key is not None and not 1 <= len(idempotency_key) <= 200:
+        raise ApiError(400, "Idempotency-Key must be 1 to 200 characters")
+    ticket = services.tickets.by_number(_number(number))
+    message, created = services.tickets.add_reply(
+        ticket, member, text, internal=internal, idempotency_key=idempotency_key
+    )
+    if not internal and message.delivery_status in ("queued", "failed"):
+        origin = ticket.origin or {}
+        try:
+            services.queue.send(
+                {
+                    "v": 1,
+                    "source": "outbound",
+                    "kind": "deliver",
+                    "ticket_id": ticket.ticket_id,
+                    "message_key": message.message_key,
+                },
+                dedupe_key=f"deliver:{message.message_key}",
+                group=f"slack:{origin.get('channel')}:{origin.get('thread_ts')}",
+            )
+        except AwsError:
+            return error(
+                503,
+                "reply recorded but not queued for delivery; retry with the same Idempotency-Key",
+                message=message_view(message),
+            )
+    status = 201 if internal else 202
+    return ok(
+        {"message": message_view(message), "ticket": ticket_summary(ticket), "replayed": not created},
+        status=status if created else 200,
+    )
+
+
+def _reply_body(raw: bytes) -> tuple[str, bool]:
+    try:
+        body = json.loads(raw or b"null")
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise ApiError(400, "body is not valid JSON") from exc
+    if not isinstance(body, dict):
+        raise ApiError(400, 'body must be a JSON object like {"text": "...", "internal": false}')
+    unknown = set(body) - {"text", "internal"}
+    if unknown:
+        raise ApiError(400, f"unknown field(s): {', '.join(sorted(unknown))}")
+    text = body.get("text")
+    if not isinstance(text, str) or not text.strip():
+        raise ApiError(400, "'text' is required and must be a non-empty string")
+    internal = body.get("internal", False)
+    if not isinstance(internal, bool):
+        raise ApiError(400, "'internal' must be true or false")
+    return text, internal

@@ -1,0 +1,101 @@
+"""The SQS worker: one queue message -> one service call.
+
+Batch semantics without ``ReportBatchItemFailures``: records run in order; on the
+first failure the records that already succeeded are deleted and the error is
+raised, so the failed record and those after it (same FIFO group order) return
+to the queue and are retried; after ``maxReceiveCount`` (5) SQS moves a record
+to the dead-letter queue.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from chalicelib.observability import count, logger, metrics
+from chalicelib.queue import delete_processed
+from chalicelib.services import Services
+
+
+class PoisonMessage(Exception):
+    """A queue message this worker cannot understand (it ends in the DLQ)."""
+
+
+@dataclass(frozen=True)
+class Record:
+    body: str
+    receipt_handle: str
+    message_id: str
+    receive_count: int
+
+
+def records_from_event(event: Any) -> list[Record]:
+    raw = event.to_dict() if hasattr(event, "to_dict") else event
+    out = []
+    for r in raw.get("Records", []):
+        attributes = r.get("attributes") or {}
+        out.append(
+            Record(
+                body=r.get("body", ""),
+                receipt_handle=r.get("receiptHandle", ""),
+                message_id=r.get("messageId", ""),
+                receive_count=int(attributes.get("ApproximateReceiveCount") or 1),
+            )
+        )
+    return out
+
+
+def process_message(body: str, receive_count: int, services: Services) -> str:
+    try:
+        message = json.loads(body)
+    except ValueError as exc:
+        raise PoisonMessage("queue message is not JSON") from exc
+    if not isinstance(message, dict):
+        raise PoisonMessage("queue message is not an object")
+    source, kind = message.get("source"), message.get("kind")
+    if source == "slack" and kind == "event" and isinstance(message.get("payload"), dict):
+        outcome = services.slack_intake.handle(message["payload"])
+        return f"{outcome.action}" + (f" #{outcome.ticket_number}" if outcome.ticket_number else "")
+    if source == "outbound" and kind == "deliver":
+        result = services.delivery.deliver(str(message["ticket_id"]), str(message["message_key"]), receive_count)
+        return f"{result.action}" + (f" #{result.ticket_number}" if result.ticket_number else "")
+    raise PoisonMessage(f"unknown queue message {source!r}/{kind!r}")
+
+
+def handle_sqs_event(event: Any, services: Services) -> list[str]:
+    done: list[str] = []
+    outcomes: list[str] = []
+    try:
+        for record in records_from_event(event):
+            delivery_id = _delivery_id(record.body)
+            logger.append_keys(delivery_id=delivery_id, sqs_message_id=record.message_id)
+            try:
+                outcome = process_message(record.body, record.receive_count, services)
+            except Exception:
+                count("WorkerFailures")
+                logger.exception("queue message failed; it will be retried",
+                                 extra={"receive_count": record.receive_count})
+                delete_processed(services.queue, done)
+                raise
+            logger.info("queue message processed", extra={"outcome": outcome})
+            if outcome.startswith("duplicate"):
+                count("EventsDeduplicated")
+            outcomes.append(outcome)
+            done.append(record.receipt_handle)
+        return outcomes
+    finally:
+        logger.remove_keys(["delivery_id", "sqs_message_id"])
+        metrics.flush_metrics(raise_on_empty_metrics=False)
+
+
+def _delivery_id(body: str) -> str | None:
+    """The source's delivery id for log correlation (never the body itself)."""
+    try:
+        message = json.loads(body)
+    except ValueError:
+        return None
+    if not isinstance(message, dict):
+        return None
+    value = message.get("delivery_id") or message.get("message_key")
+    return str(value) if value else None

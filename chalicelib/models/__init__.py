@@ -1,0 +1,32 @@
+"""PynamoDB models: plain records and their indexes.  No business rules here.
+
+Table names, region and endpoint are bound at run time by :func:`bind_models`
+(called from the composition root), never at import time.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalicelib.models.directory import DirectoryItem
+from chalicelib.models.tickets import ExternalRef, Message, Ticket
+
+ALL_MODELS: tuple[Any, ...] = (Ticket, Message, ExternalRef, DirectoryItem)
+
+BASE_TABLE_NAMES = {
+    Ticket: "tickets",
+    Message: "messages",
+    ExternalRef: "refs",
+    DirectoryItem: "directory",
+}
+
+
+def bind_models(*, table_prefix: str, region: str, host: str | None) -> None:
+    for model, base in BASE_TABLE_NAMES.items():
+        model.Meta.table_name = f"{table_prefix}{base}"
+        model.Meta.region = region
+        model.Meta.host = host
+        model._connection = None
+
+
+__all__ = ["Ticket", "Message", "ExternalRef", "DirectoryItem", "bind_models", "ALL_MODELS"]

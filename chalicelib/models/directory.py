@@ -1,0 +1,30 @@
+"""The directory table: team roster, customers, monitored channels, settings, API tokens
+and the ticket-number counter.
+
+Partition ``DIR`` holds everything the worker needs to classify an event, so one
+Query loads it.  Tokens live in partition ``TOKEN`` keyed by their hash; the counter
+is ``COUNTER``/``ticket``.
+"""
+
+from __future__ import annotations
+
+from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.models import Model
+
+DIRECTORY_PARTITION = "DIR"
+TOKEN_PARTITION = "TOKEN"
+COUNTER_PARTITION = "COUNTER"
+
+
+class DirectoryItem(Model):
+    class Meta:
+        table_name = "directory"
+        region = "us-east-1"
+        host: str | None = None
+        billing_mode = "PAY_PER_REQUEST"
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    data = JSONAttribute(null=True)
+    value = NumberAttribute(null=True)
+    updated_at = UTCDateTimeAttribute(null=True)

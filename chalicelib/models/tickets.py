@@ -1,0 +1,161 @@
+"""Tickets, their conversations, and the external-reference index."""
+
+from __future__ import annotations
+
+from pynamodb.attributes import (
+    JSONAttribute,
+    ListAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+    UnicodeSetAttribute,
+    UTCDateTimeAttribute,
+    VersionAttribute,
+)
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+
+
+class _Meta:
+    table_name = "tickets"
+    region = "us-east-1"
+    host: str | None = None
+    billing_mode = "PAY_PER_REQUEST"
+
+
+class ByNumberIndex(GlobalSecondaryIndex["Ticket"]):
+    """``GET /api/tickets/{number}``: the human number to the ticket."""
+
+    class Meta:
+        index_name = "by_number"
+        projection = AllProjection()
+
+    number = NumberAttribute(hash_key=True)
+
+
+class ListingIndex(GlobalSecondaryIndex["Ticket"]):
+    """Every ticket, newest first (``view=all``)."""
+
+    class Meta:
+        index_name = "by_listing"
+        projection = AllProjection()
+
+    listing = UnicodeAttribute(hash_key=True)
+    created_at = UTCDateTimeAttribute(range_key=True)
+
+
+class AssigneeIndex(GlobalSecondaryIndex["Ticket"]):
+    """Tickets of one owner, newest first (``view=mine``)."""
+
+    class Meta:
+        index_name = "by_assignee"
+        projection = AllProjection()
+
+    assignee = UnicodeAttribute(hash_key=True)
+    created_at = UTCDateTimeAttribute(range_key=True)
+
+
+class UnassignedIndex(GlobalSecondaryIndex["Ticket"]):
+    """Sparse: only unsolved tickets without an owner carry ``unassigned`` (``view=unassigned``)."""
+
+    class Meta:
+        index_name = "by_unassigned"
+        projection = AllProjection()
+
+    unassigned = UnicodeAttribute(hash_key=True)
+    created_at = UTCDateTimeAttribute(range_key=True)
+
+
+class Ticket(Model):
+    """One conversation with one requester.
+
+    ``ticket_id`` is the source item the ticket was opened from (for Slack
+    ``slack:<channel>:<ts>``), so opening the same item twice is a conditional
+    write that fails.  ``kind == "tombstone"`` marks a source item deleted before
+    its ticket could open: it has no number and appears in no index.
+    """
+
+    class Meta(_Meta):
+        table_name = "tickets"
+
+    ticket_id = UnicodeAttribute(hash_key=True)
+    kind = UnicodeAttribute(default="ticket")
+    number = NumberAttribute(null=True)
+    status = UnicodeAttribute(null=True)
+    priority = UnicodeAttribute(null=True)
+    assignee = UnicodeAttribute(null=True)
+    tags = UnicodeSetAttribute(null=True)
+    subject = UnicodeAttribute(null=True)
+    channel = UnicodeAttribute(null=True)
+    origin = JSONAttribute(null=True)
+    requester_id = UnicodeAttribute(null=True)
+    requester_name = UnicodeAttribute(null=True)
+    customer_id = UnicodeAttribute(null=True)
+    tier = UnicodeAttribute(null=True)
+    created_at = UTCDateTimeAttribute(null=True)
+    updated_at = UTCDateTimeAttribute(null=True)
+    first_response_at = UTCDateTimeAttribute(null=True)
+    last_customer_message_at = UTCDateTimeAttribute(null=True)
+    last_agent_message_at = UTCDateTimeAttribute(null=True)
+    solved_at = UTCDateTimeAttribute(null=True)
+    status_changed_at = UTCDateTimeAttribute(null=True)
+    confirmation_ref = UnicodeAttribute(null=True)
+    confirmation_lease = UnicodeAttribute(null=True)
+    confirmation_lease_until = NumberAttribute(null=True)
+    message_count = NumberAttribute(default=0)
+    listing = UnicodeAttribute(null=True)
+    unassigned = UnicodeAttribute(null=True)
+    version = VersionAttribute()
+
+    by_number = ByNumberIndex()
+    by_listing = ListingIndex()
+    by_assignee = AssigneeIndex()
+    by_unassigned = UnassignedIndex()
+
+
+class Message(Model):
+    """One entry of a ticket's conversation.
+
+    ``message_key`` is ``<epoch ms, 13 digits>#<source id>``: sortable by time and
+    derivable from the source item (a Slack message's ts), so a redelivered
+    message is a conditional put that fails.
+    """
+
+    class Meta(_Meta):
+        table_name = "messages"
+
+    ticket_id = UnicodeAttribute(hash_key=True)
+    message_key = UnicodeAttribute(range_key=True)
+    role = UnicodeAttribute()  # customer | agent | internal | system
+    author_id = UnicodeAttribute(null=True)
+    author_name = UnicodeAttribute(null=True)
+    text = UnicodeAttribute(null=True)
+    channel = UnicodeAttribute()  # slack | api | email | github
+    external_id = UnicodeAttribute(null=True)
+    created_at = UTCDateTimeAttribute()
+    edited_at = UTCDateTimeAttribute(null=True)
+    edit_version = UnicodeAttribute(null=True)
+    deleted_at = UTCDateTimeAttribute(null=True)
+    files = ListAttribute(null=True)  # type: ignore[var-annotated]
+    delivery_status = UnicodeAttribute(null=True)  # queued | sending | sent | failed
+    delivery_lease = UnicodeAttribute(null=True)
+    delivery_lease_until = NumberAttribute(null=True)
+    delivery_attempts = NumberAttribute(null=True)
+    delivered_ref = UnicodeAttribute(null=True)
+    delivery_error = UnicodeAttribute(null=True)
+
+
+class ExternalRef(Model):
+    """The external-reference index: a source item's key to the ticket it belongs to.
+
+    Written with ``attribute_not_exists`` in the same transaction that opens the
+    ticket; other channels add aliases (email Message-IDs, GitHub comment ids).
+    """
+
+    class Meta(_Meta):
+        table_name = "refs"
+
+    ref = UnicodeAttribute(hash_key=True)
+    ticket_id = UnicodeAttribute()
+    number = NumberAttribute(null=True)
+    target = UnicodeAttribute(null=True)
+    created_at = UTCDateTimeAttribute(null=True)

@@ -1,0 +1,64 @@
+"""Everything the worker and the agent API use, built once per container.
+
+Imported only from :func:`chalicelib.bootstrap.services`, never on the ingress path.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pynamodb.connection import Connection
+
+from chalicelib.channels.slack import SlackApi
+from chalicelib.clock import Clock, SystemClock
+from chalicelib.config import Settings, endpoint_url
+from chalicelib.delivery import ReplyDelivery
+from chalicelib.directory_store import DirectoryStore
+from chalicelib.models import bind_models
+from chalicelib.queue import EventQueue, SqsEventQueue
+from chalicelib.secrets import PowertoolsSecrets, SecretReader
+from chalicelib.slack_intake import SlackIntake
+from chalicelib.tickets import TicketService
+
+
+@dataclass
+class Services:
+    settings: Settings
+    clock: Clock
+    secrets: SecretReader
+    directory: DirectoryStore
+    tickets: TicketService
+    slack: SlackApi
+    slack_intake: SlackIntake
+    delivery: ReplyDelivery
+    queue: EventQueue
+
+
+def build_services(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    queue: EventQueue | None = None,
+    secrets: SecretReader | None = None,
+) -> Services:
+    clock = clock or SystemClock()
+    host = endpoint_url("dynamodb")
+    bind_models(table_prefix=settings.table_prefix, region=settings.region, host=host)
+    secrets = secrets or PowertoolsSecrets(settings.secrets_max_age)
+    directory = DirectoryStore(clock, settings.directory_cache_seconds)
+    tickets = TicketService(clock=clock, directory=directory, connection=Connection(region=settings.region, host=host))
+    reader = secrets
+    slack = SlackApi(token=lambda: reader.get("SLACK_BOT_TOKEN"), base_url=settings.slack_api_url)
+    return Services(
+        settings=settings,
+        clock=clock,
+        secrets=secrets,
+        directory=directory,
+        tickets=tickets,
+        slack=slack,
+        slack_intake=SlackIntake(tickets=tickets, directory=directory, slack=slack),
+        delivery=ReplyDelivery(tickets=tickets, directory=directory, slack=slack),
+        queue=queue
+        or SqsEventQueue(queue_name=settings.events_queue_name, region=settings.region,
+                         queue_url=settings.events_queue_url),
+    )

@@ -1,0 +1,645 @@
+"""The ticket service: open, append, edit, delete, reply, deliver, list.
+
+Every write that comes from an event is idempotent by construction:
+
+* a ticket's key is its source item, created with ``attribute_not_exists``;
+* a message's key is derived from its source item (a Slack ts), created the same way;
+* ticket fields that depend on the current state (status, first response,
+  last-message times) are computed from a consistent read and written with the
+  ticket's version as a condition (PynamoDB ``VersionAttribute``); a lost race is
+  re-read and retried.
+
+Operations commute: a reply processed before its parent opens the ticket from
+the parent first, an edit before its message creates the message with the edited
+text, a delete before its message leaves a tombstone.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from pynamodb.connection import Connection
+from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError, UpdateError
+from pynamodb.transactions import TransactWrite
+
+from chalicelib.clock import Clock
+from chalicelib.directory import TeamMember
+from chalicelib.directory_store import DirectoryStore
+from chalicelib.models.tickets import ExternalRef, Message, Ticket
+from chalicelib.observability import count, logger
+
+NEW, OPEN, PENDING, SOLVED, CLOSED = "new", "open", "pending", "solved", "closed"
+STATUSES = (NEW, OPEN, PENDING, SOLVED, CLOSED)
+CUSTOMER, AGENT, INTERNAL, SYSTEM = "customer", "agent", "internal", "system"
+UNSOLVED = (NEW, OPEN, PENDING)
+LEASE_SECONDS = 60
+MAX_ATTEMPTS = 5
+IMPORT_IN_TRANSACTION = 20  # thread history written with the ticket; the rest in a batch
+
+
+class TicketError(Exception):
+    """Base class of the ticket service's domain errors."""
+
+
+class TicketNotFound(TicketError):
+    pass
+
+
+class InvalidInput(TicketError):
+    pass
+
+
+class WorkInProgress(TicketError):
+    """Another worker holds the lease on this piece of work; retry later."""
+
+
+class Contention(TicketError):
+    """Too many concurrent writers on one ticket; the message is retried."""
+
+
+@dataclass(frozen=True)
+class NewMessage:
+    source_id: str
+    at: dt.datetime
+    role: str
+    text: str
+    channel: str
+    author_id: str | None = None
+    author_name: str | None = None
+    files: tuple[str, ...] = ()
+    edit_version: str | None = None
+    deleted: bool = False
+    delivery_status: str | None = None
+
+    @property
+    def key(self) -> str:
+        return message_key(self.at, self.source_id)
+
+
+@dataclass(frozen=True)
+class OpenTicket:
+    ticket_id: str
+    channel: str
+    origin: dict[str, Any]
+    subject: str
+    requester_id: str | None
+    requester_name: str | None
+    customer_id: str | None
+    tier: str | None
+    priority: str
+    first: NewMessage
+    history: tuple[NewMessage, ...] = ()
+    tags: tuple[str, ...] = ()
+
+
+@dataclass
+class OpenResult:
+    ticket: Ticket
+    created: bool
+    lease: str | None = None
+
+
+@dataclass
+class AppendResult:
+    ticket: Ticket
+    message: Message | None
+    appended: bool
+
+
+@dataclass
+class Page:
+    tickets: list[Ticket]
+    cursor: str | None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+
+
+def message_key(at: dt.datetime, source_id: str) -> str:
+    """``<epoch milliseconds>#<source id>``, computed in integers (no float rounding)."""
+    return f"{(at - _EPOCH) // dt.timedelta(milliseconds=1):013d}#{source_id}"
+
+
+def subject_from(text: str, limit: int = 120) -> str:
+    first = next((line.strip() for line in text.splitlines() if line.strip()), "")
+    if not first:
+        return "(no text)"
+    return first if len(first) <= limit else first[: limit - 1].rstrip() + "…"
+
+
+def _reasons(exc: TransactWriteError) -> list[str | None]:
+    return [r.code if r is not None else None for r in exc.cancellation_reasons]
+
+
+def _conditional_failed(exc: PutError | UpdateError) -> bool:
+    return exc.cause_response_code == "ConditionalCheckFailedException"
+
+
+def _encode_cursor(key: dict[str, Any] | None) -> str | None:
+    if not key:
+        return None
+    return base64.urlsafe_b64encode(json.dumps(key, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> dict[str, Any]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        value = json.loads(base64.urlsafe_b64decode(padded.encode()))
+    except (ValueError, TypeError) as exc:
+        raise InvalidInput("cursor is not valid") from exc
+    if not isinstance(value, dict):
+        raise InvalidInput("cursor is not valid")
+    return value
+
+
+class TicketService:
+    def __init__(self, *, clock: Clock, directory: DirectoryStore, connection: Connection) -> None:
+        self.clock = clock
+        self.directory = directory
+        self._connection = connection
+
+    def _tx(self) -> TransactWrite:
+        return TransactWrite(connection=self._connection)
+
+    # -- reads ------------------------------------------------------------
+    def find(self, ticket_id: str) -> Ticket | None:
+        try:
+            return Ticket.get(ticket_id, consistent_read=True)
+        except DoesNotExist:
+            return None
+
+    def by_number(self, number: int) -> Ticket:
+        for ticket in Ticket.by_number.query(number, limit=1):
+            return ticket
+        raise TicketNotFound(f"ticket #{number} does not exist")
+
+    def conversation(self, ticket: Ticket) -> list[Message]:
+        return list(Message.query(ticket.ticket_id))
+
+    def list_view(self, view: str, member_id: str | None, limit: int, cursor: str | None) -> Page:
+        start = decode_cursor(cursor) if cursor else None
+        if view == "all":
+            results = Ticket.by_listing.query("ALL", scan_index_forward=False, limit=limit, last_evaluated_key=start)
+        elif view == "unassigned":
+            results = Ticket.by_unassigned.query(
+                "OPEN", scan_index_forward=False, limit=limit, last_evaluated_key=start
+            )
+        elif view == "mine":
+            if not member_id:
+                raise InvalidInput("view=mine needs an agent")
+            results = Ticket.by_assignee.query(
+                member_id, scan_index_forward=False, limit=limit, last_evaluated_key=start
+            )
+        else:
+            raise InvalidInput("view must be one of: unassigned, mine, all")
+        tickets = list(results)
+        return Page(tickets, _encode_cursor(results.last_evaluated_key))
+
+    # -- opening ----------------------------------------------------------
+    def open(self, cmd: OpenTicket) -> OpenResult:
+        """Open the ticket for ``cmd.ticket_id`` unless it (or its tombstone) exists.
+
+        DynamoDB requests: GetItem + UpdateItem (number) + TransactWriteItems.
+        """
+        existing = self.find(cmd.ticket_id)
+        if existing is not None:
+            return OpenResult(existing, created=False)
+        number = self.directory.next_ticket_number()
+        now = self.clock.now()
+        lease = uuid.uuid4().hex
+        ticket = Ticket(
+            cmd.ticket_id,
+            kind="ticket",
+            number=number,
+            status=NEW,
+            priority=cmd.priority,
+            subject=cmd.subject,
+            channel=cmd.channel,
+            origin=cmd.origin,
+            requester_id=cmd.requester_id,
+            requester_name=cmd.requester_name,
+            customer_id=cmd.customer_id,
+            tier=cmd.tier,
+            tags=set(cmd.tags) or None,
+            created_at=cmd.first.at,
+            status_changed_at=cmd.first.at,
+            updated_at=now,
+            listing="ALL",
+            unassigned="OPEN",
+            message_count=0,
+            confirmation_lease=lease,
+            confirmation_lease_until=int(now.timestamp()) + LEASE_SECONDS,
+        )
+        messages = [cmd.first, *sorted(cmd.history, key=lambda m: m.at)]
+        for m in messages:
+            self._apply(ticket, m)
+        ticket.updated_at = now
+        ticket.message_count = len(messages)
+        in_tx, later = messages[:IMPORT_IN_TRANSACTION], messages[IMPORT_IN_TRANSACTION:]
+        try:
+            with self._tx() as tx:
+                tx.save(ticket, condition=Ticket.ticket_id.does_not_exist())
+                tx.save(
+                    ExternalRef(cmd.ticket_id, ticket_id=cmd.ticket_id, number=number, created_at=now),
+                    condition=ExternalRef.ref.does_not_exist(),
+                )
+                for m in in_tx:
+                    tx.save(self._message_item(cmd.ticket_id, m), condition=Message.message_key.does_not_exist())
+        except TransactWriteError as exc:
+            if "ConditionalCheckFailed" in _reasons(exc):
+                count("TicketOpenRaceLost")
+                logger.info("ticket already opened by another worker", extra={"ticket_id": cmd.ticket_id})
+                winner = self.find(cmd.ticket_id)
+                if winner is not None:
+                    return OpenResult(winner, created=False)
+            raise
+        if later:
+            with Message.batch_write() as batch:
+                for m in later:
+                    batch.save(self._message_item(cmd.ticket_id, m))
+        count("TicketsOpened")
+        logger.info("ticket opened", extra={"ticket_number": number, "source": cmd.channel})
+        return OpenResult(ticket, created=True, lease=lease)
+
+    def tombstone(self, ticket_id: str) -> bool:
+        """Mark a source item as deleted before its ticket opened; no ticket will open from it."""
+        try:
+            Ticket(ticket_id, kind="tombstone", updated_at=self.clock.now()).save(
+                condition=Ticket.ticket_id.does_not_exist()
+            )
+        except PutError as exc:
+            if _conditional_failed(exc):
+                return False
+            raise
+        return True
+
+    # -- appending --------------------------------------------------------
+    def _message_item(self, ticket_id: str, m: NewMessage) -> Message:
+        return Message(
+            ticket_id,
+            m.key,
+            role=m.role,
+            author_id=m.author_id,
+            author_name=m.author_name,
+            text=None if m.deleted else m.text,
+            channel=m.channel,
+            external_id=m.source_id,
+            created_at=m.at,
+            edited_at=self.clock.now() if m.edit_version else None,
+            edit_version=m.edit_version,
+            deleted_at=self.clock.now() if m.deleted else None,
+            files=list(m.files) or None,
+            delivery_status=m.delivery_status,
+        )
+
+    @staticmethod
+    def _apply(ticket: Ticket, m: NewMessage) -> None:
+        """The effect of one message on the ticket's state (pure; order-independent)."""
+        if m.role == CUSTOMER:
+            if ticket.last_customer_message_at is None or m.at > ticket.last_customer_message_at:
+                ticket.last_customer_message_at = m.at
+            changed = ticket.status_changed_at
+            if ticket.status in (PENDING, SOLVED) and (changed is None or m.at > changed):
+                ticket.status = OPEN
+                ticket.status_changed_at = m.at
+                ticket.solved_at = None
+                if not ticket.assignee:
+                    ticket.unassigned = "OPEN"
+        elif m.role == AGENT:
+            if ticket.last_agent_message_at is None or m.at > ticket.last_agent_message_at:
+                ticket.last_agent_message_at = m.at
+            if ticket.first_response_at is None or m.at < ticket.first_response_at:
+                ticket.first_response_at = m.at
+            if ticket.status == NEW:
+                ticket.status = OPEN
+                ticket.status_changed_at = m.at
+
+    def append(self, ticket: Ticket, m: NewMessage, *, idempotency_ref: str | None = None) -> AppendResult:
+        """Add ``m`` to ``ticket`` once.  DynamoDB requests: one TransactWriteItems (plus a
+        re-read per lost race)."""
+        for _ in range(MAX_ATTEMPTS):
+            if ticket.status == CLOSED and m.role == CUSTOMER:
+                logger.info("message on a closed ticket recorded without reopening",
+                            extra={"ticket_number": ticket.number})
+            before = {
+                "status": ticket.status,
+                "first": ticket.first_response_at,
+                "lc": ticket.last_customer_message_at,
+                "la": ticket.last_agent_message_at,
+                "solved": ticket.solved_at,
+                "changed": ticket.status_changed_at,
+                "unassigned": ticket.unassigned,
+            }
+            self._apply(ticket, m)
+            now = self.clock.now()
+            actions = [
+                Ticket.message_count.add(1),
+                Ticket.updated_at.set(now),
+            ]
+            for name, attr in (
+                ("status", Ticket.status),
+                ("first", Ticket.first_response_at),
+                ("lc", Ticket.last_customer_message_at),
+                ("la", Ticket.last_agent_message_at),
+                ("solved", Ticket.solved_at),
+                ("changed", Ticket.status_changed_at),
+                ("unassigned", Ticket.unassigned),
+            ):
+                value = getattr(ticket, attr.attr_name)
+                if value != before[name]:
+                    actions.append(attr.set(value) if value is not None else attr.remove())
+            item = self._message_item(ticket.ticket_id, m)
+            try:
+                with self._tx() as tx:
+                    if idempotency_ref:
+                        tx.save(
+                            ExternalRef(idempotency_ref, ticket_id=ticket.ticket_id, number=ticket.number,
+                                        created_at=now),
+                            condition=ExternalRef.ref.does_not_exist(),
+                        )
+                    tx.save(item, condition=Message.message_key.does_not_exist())
+                    tx.update(ticket, actions=actions)
+            except TransactWriteError as exc:
+                reasons = _reasons(exc)
+                puts = reasons[:-1]
+                if "ConditionalCheckFailed" in puts:
+                    count("EventsDeduplicated")
+                    fresh = self.find(ticket.ticket_id)
+                    return AppendResult(fresh or ticket, None, appended=False)
+                if reasons and reasons[-1] == "ConditionalCheckFailed":
+                    fresh = self.find(ticket.ticket_id)
+                    if fresh is None:
+                        raise TicketNotFound(ticket.ticket_id) from exc
+                    ticket = fresh
+                    continue
+                raise
+            ticket.message_count = int(ticket.message_count or 0) + 1
+            ticket.version = int(ticket.version or 0) + 1
+            ticket.updated_at = now
+            return AppendResult(ticket, item, appended=True)
+        raise Contention(f"ticket {ticket.number} changed {MAX_ATTEMPTS} times while appending")
+
+    def find_message(self, ticket_id: str, key: str) -> Message | None:
+        try:
+            return Message.get(ticket_id, key, consistent_read=True)
+        except DoesNotExist:
+            return None
+
+    def edit(self, ticket: Ticket, m: NewMessage) -> bool:
+        """Apply an edit (``m.edit_version`` is the edit's ts); an older edit never wins."""
+        assert m.edit_version
+        try:
+            Message(ticket.ticket_id, m.key).update(
+                actions=[
+                    Message.text.set(m.text),
+                    Message.edited_at.set(self.clock.now()),
+                    Message.edit_version.set(m.edit_version),
+                ],
+                condition=Message.message_key.exists()
+                & Message.deleted_at.does_not_exist()
+                & (Message.edit_version.does_not_exist() | (Message.edit_version < m.edit_version)),
+            )
+        except UpdateError as exc:
+            if not _conditional_failed(exc):
+                raise
+            if self.find_message(ticket.ticket_id, m.key) is not None:
+                return False  # a newer edit, or a deletion, already won
+            return self.append(ticket, m).appended  # edit before the message: create it edited
+        if m.source_id == ticket.ticket_id and ticket.kind == "ticket":
+            self._set_fields(ticket, subject=subject_from(m.text))
+        return True
+
+    def delete_message(self, ticket: Ticket, m: NewMessage) -> bool:
+        try:
+            Message(ticket.ticket_id, m.key).update(
+                actions=[Message.text.remove(), Message.files.remove(), Message.deleted_at.set(self.clock.now())],
+                condition=Message.message_key.exists() & Message.deleted_at.does_not_exist(),
+            )
+        except UpdateError as exc:
+            if not _conditional_failed(exc):
+                raise
+            if self.find_message(ticket.ticket_id, m.key) is not None:
+                return False
+            # Deleted before it arrived: record it deleted so the late original is a duplicate.
+            return self.append(ticket, NewMessage(**{**m.__dict__, "deleted": True})).appended
+        return True
+
+    def _set_fields(self, ticket: Ticket, **fields: Any) -> None:
+        for _ in range(MAX_ATTEMPTS):
+            actions = [getattr(Ticket, k).set(v) for k, v in fields.items()]
+            actions.append(Ticket.updated_at.set(self.clock.now()))
+            try:
+                ticket.update(actions=actions)
+                return
+            except UpdateError as exc:
+                if not _conditional_failed(exc):
+                    raise
+                fresh = self.find(ticket.ticket_id)
+                if fresh is None:
+                    raise TicketNotFound(ticket.ticket_id) from exc
+                ticket = fresh
+        raise Contention(f"ticket {ticket.number} changed {MAX_ATTEMPTS} times")
+
+    # -- exactly-once side effects (confirmation, reply delivery) ----------
+    def claim_confirmation(self, ticket: Ticket) -> tuple[str, bool] | None:
+        """Take the lease to post the ticket's confirmation.
+
+        Returns (lease, took_over_expired) or None when it is already posted.
+        Raises :class:`WorkInProgress` while another worker holds a live lease.
+        """
+        if ticket.confirmation_ref:
+            return None
+        now = int(self.clock.time())
+        took_over = ticket.confirmation_lease is not None
+        lease = uuid.uuid4().hex
+        try:
+            ticket.update(
+                actions=[Ticket.confirmation_lease.set(lease), Ticket.confirmation_lease_until.set(now + LEASE_SECONDS)],
+                condition=Ticket.confirmation_ref.does_not_exist()
+                & (Ticket.confirmation_lease_until.does_not_exist() | (Ticket.confirmation_lease_until < now)),
+                add_version_condition=False,
+            )
+        except UpdateError as exc:
+            if not _conditional_failed(exc):
+                raise
+            fresh = self.find(ticket.ticket_id)
+            if fresh is not None and fresh.confirmation_ref:
+                return None
+            raise WorkInProgress(f"confirmation of ticket {ticket.number} is being posted") from exc
+        return lease, took_over
+
+    def complete_confirmation(self, ticket: Ticket, lease: str, ref: str) -> None:
+        ticket.update(
+            actions=[
+                Ticket.confirmation_ref.set(ref),
+                Ticket.confirmation_lease.remove(),
+                Ticket.confirmation_lease_until.remove(),
+            ],
+            condition=Ticket.confirmation_lease == lease,
+            add_version_condition=False,
+        )
+
+    def release_confirmation(self, ticket: Ticket, lease: str) -> None:
+        try:
+            ticket.update(
+                actions=[Ticket.confirmation_lease.remove(), Ticket.confirmation_lease_until.remove()],
+                condition=Ticket.confirmation_lease == lease,
+                add_version_condition=False,
+            )
+        except UpdateError as exc:
+            if not _conditional_failed(exc):
+                raise
+
+    # -- agent replies ------------------------------------------------------
+    def add_reply(
+        self, ticket: Ticket, member: TeamMember, text: str, *, internal: bool, idempotency_key: str | None
+    ) -> tuple[Message, bool]:
+        """Record an agent's reply (queued for delivery) or internal note.  Returns (message, created)."""
+        text = text.strip()
+        if not text:
+            raise InvalidInput("text must not be empty")
+        if len(text) > 30000:
+            raise InvalidInput("text is longer than 30000 characters")
+        idem_ref = f"api-reply:{member.id}:{idempotency_key}" if idempotency_key else None
+        if idem_ref:
+            previous = self._replayed(idem_ref, ticket)
+            if previous is not None:
+                return previous, False
+        m = NewMessage(
+            source_id=f"api:{uuid.uuid4().hex}",
+            at=self.clock.now(),
+            role=INTERNAL if internal else AGENT,
+            text=text,
+            channel="api",
+            author_id=member.id,
+            author_name=member.name,
+            delivery_status=None if internal else "queued",
+        )
+        result = self.append(ticket, m, idempotency_ref=idem_ref)
+        if not result.appended:
+            if idem_ref:
+                previous = self._replayed(idem_ref, ticket)
+                if previous is not None:
+                    return previous, False
+            raise Contention("reply was not recorded")
+        assert result.message is not None
+        if idem_ref:
+            ExternalRef(idem_ref).update(actions=[ExternalRef.target.set(result.message.message_key)])
+        return result.message, True
+
+    def _replayed(self, idem_ref: str, ticket: Ticket) -> Message | None:
+        try:
+            ref = ExternalRef.get(idem_ref, consistent_read=True)
+        except DoesNotExist:
+            return None
+        if ref.ticket_id != ticket.ticket_id:
+            raise InvalidInput("Idempotency-Key was already used for another ticket")
+        if not ref.target:
+            raise WorkInProgress("the first request with this Idempotency-Key is still running")
+        return self.find_message(ticket.ticket_id, ref.target)
+
+    def claim_delivery(self, message: Message) -> str | None:
+        if message.delivery_status == "sent":
+            return None
+        now = int(self.clock.time())
+        lease = uuid.uuid4().hex
+        try:
+            message.update(
+                actions=[
+                    Message.delivery_status.set("sending"),
+                    Message.delivery_lease.set(lease),
+                    Message.delivery_lease_until.set(now + LEASE_SECONDS),
+                    Message.delivery_attempts.add(1),
+                ],
+                condition=Message.delivery_status.is_in("queued", "failed")
+                | ((Message.delivery_status == "sending") & (Message.delivery_lease_until < now)),
+            )
+        except UpdateError as exc:
+            if not _conditional_failed(exc):
+                raise
+            fresh = self.find_message(message.ticket_id, message.message_key)
+            if fresh is None or fresh.delivery_status == "sent":
+                return None
+            raise WorkInProgress("reply is being delivered") from exc
+        return lease
+
+    def complete_delivery(self, ticket: Ticket, message: Message, lease: str, ref: str) -> None:
+        message.update(
+            actions=[
+                Message.delivery_status.set("sent"),
+                Message.delivered_ref.set(ref),
+                Message.delivery_lease.remove(),
+                Message.delivery_lease_until.remove(),
+                Message.delivery_error.remove(),
+            ],
+            condition=Message.delivery_lease == lease,
+        )
+
+    def fail_delivery(self, message: Message, lease: str, reason: str, *, final: bool) -> None:
+        try:
+            message.update(
+                actions=[
+                    Message.delivery_status.set("failed" if final else "queued"),
+                    Message.delivery_error.set(reason[:500]),
+                    Message.delivery_lease.remove(),
+                    Message.delivery_lease_until.remove(),
+                ],
+                condition=Message.delivery_lease == lease,
+            )
+        except UpdateError as exc:
+            if not _conditional_failed(exc):
+                raise
+
+
+def ticket_summary(ticket: Ticket) -> dict[str, Any]:
+    def iso(value: dt.datetime | None) -> str | None:
+        return value.isoformat() if value else None
+
+    return {
+        "number": ticket.number,
+        "id": ticket.ticket_id,
+        "subject": ticket.subject,
+        "status": ticket.status,
+        "priority": ticket.priority,
+        "assignee": ticket.assignee,
+        "tags": sorted(ticket.tags or ()),
+        "channel": ticket.channel,
+        "requester": {"id": ticket.requester_id, "name": ticket.requester_name},
+        "customer": ticket.customer_id,
+        "tier": ticket.tier,
+        "created_at": iso(ticket.created_at),
+        "updated_at": iso(ticket.updated_at),
+        "first_response_at": iso(ticket.first_response_at),
+        "last_customer_message_at": iso(ticket.last_customer_message_at),
+        "last_agent_message_at": iso(ticket.last_agent_message_at),
+        "solved_at": iso(ticket.solved_at),
+        "message_count": ticket.message_count,
+        "confirmed": bool(ticket.confirmation_ref),
+        "version": ticket.version,
+    }
+
+
+def message_view(m: Message) -> dict[str, Any]:
+    return {
+        "key": m.message_key,
+        "role": m.role,
+        "author": {"id": m.author_id, "name": m.author_name},
+        "text": m.text,
+        "channel": m.channel,
+        "created_at": m.created_at.isoformat(),
+        "edited_at": m.edited_at.isoformat() if m.edited_at else None,
+        "deleted": m.deleted_at is not None,
+        "files": list(m.files or []),
+        "delivery": (
+            {"status": m.delivery_status, "attempts": m.delivery_attempts, "error": m.delivery_error}
+            if m.delivery_status
+            else None
+        ),
+    }
+
