@@ -19,8 +19,9 @@ import json
 import os
 import time
 import urllib.parse
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from chalicelib.config import endpoint_url
 
@@ -164,7 +165,7 @@ class JsonProtocolClient:
                 service=self.service,
                 region=self.region,
                 credentials=self._credentials(),
-                now=_dt.datetime.now(_dt.timezone.utc),
+                now=_dt.datetime.now(_dt.UTC),
             )
             try:
                 conn = self._connection()

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from chalicelib.channels.slack import SlackApi
 from chalicelib.directory_store import DirectoryStore
 from chalicelib.observability import count, logger
-from chalicelib.tickets import TicketService
+from chalicelib.tickets import TicketService, number_of
 
 REPLY_EVENT = "support_hero_reply"
 
@@ -45,7 +45,7 @@ class ReplyDelivery:
         was_sending = message.delivery_status == "sending"
         lease = self.tickets.claim_delivery(message)
         if lease is None:
-            return DeliveryOutcome("already-sent", ticket.number)
+            return DeliveryOutcome("already-sent", number_of(ticket))
         origin = ticket.origin or {}
         try:
             if origin.get("type") != "slack":
@@ -77,4 +77,4 @@ class ReplyDelivery:
         self.tickets.complete_delivery(ticket, message, lease, ref)
         count("RepliesDelivered")
         logger.info("reply delivered", extra={"ticket_number": ticket.number, "source": "slack"})
-        return DeliveryOutcome("sent", ticket.number)
+        return DeliveryOutcome("sent", number_of(ticket))

@@ -73,19 +73,19 @@ class Directory:
     def member_by_slack(self, user_id: str | None) -> TeamMember | None:
         if not user_id:
             return None
-        by_slack: dict[str, TeamMember] = getattr(self, "_by_slack")
+        by_slack: dict[str, TeamMember] = self._by_slack
         return by_slack.get(user_id)
 
     def member(self, member_id: str) -> TeamMember | None:
-        by_id: dict[str, TeamMember] = getattr(self, "_by_id")
+        by_id: dict[str, TeamMember] = self._by_id
         return by_id.get(member_id)
 
     def customer_for_channel(self, channel_id: str) -> Customer | None:
-        by_channel: dict[str, Customer] = getattr(self, "_by_channel")
+        by_channel: dict[str, Customer] = self._by_channel
         return by_channel.get(channel_id)
 
     def is_community_channel(self, channel_id: str) -> bool:
-        community: set[str] = getattr(self, "_community")
+        community: set[str] = self._community
         return channel_id in community
 
     def to_items(self) -> dict[str, dict[str, Any]]:
@@ -218,9 +218,9 @@ def parse_directory(text: str) -> Directory:
     channels: list[CommunityChannel] = []
     for i, raw in enumerate(doc.get("community_channels", [])):
         where = f"[[community_channels]] #{i + 1}"
-        ch = CommunityChannel(id=_require_str(raw, "id", where), name=_optional_str(raw, "name", where) or "")
-        if ch.id in channel_owner:
-            raise DirectoryError(f"{where}: channel {ch.id} is also a customer's dedicated channel")
-        channels.append(ch)
+        channel = CommunityChannel(id=_require_str(raw, "id", where), name=_optional_str(raw, "name", where) or "")
+        if channel.id in channel_owner:
+            raise DirectoryError(f"{where}: channel {channel.id} is also a customer's dedicated channel")
+        channels.append(channel)
 
     return Directory(settings, tuple(members), tuple(customers), tuple(channels))

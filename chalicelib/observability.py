@@ -14,7 +14,7 @@ SERVICE = "support-hero"
 logger = Logger(service=SERVICE)
 metrics = Metrics(namespace="SupportHero", service=SERVICE)
 
-__all__ = ["logger", "metrics", "MetricUnit", "count"]
+__all__ = ["MetricUnit", "count", "logger", "metrics"]
 
 
 def count(name: str, value: int = 1) -> None:

@@ -18,6 +18,7 @@ from typing import Any
 from chalicelib.channels.slack import SlackApi, ts_to_datetime
 from chalicelib.directory import Customer, Directory, TeamMember
 from chalicelib.directory_store import DirectoryStore
+from chalicelib.models.tickets import Ticket
 from chalicelib.observability import logger
 from chalicelib.slackrefs import message_source_id, ticket_id_for
 from chalicelib.tickets import (
@@ -26,9 +27,9 @@ from chalicelib.tickets import (
     NewMessage,
     OpenTicket,
     TicketService,
+    number_of,
     subject_from,
 )
-from chalicelib.models.tickets import Ticket
 
 NOISE_SUBTYPES = frozenset(
     {
@@ -155,9 +156,9 @@ class SlackIntake:
         if result.created:
             assert result.lease is not None
             self._confirm(result.ticket, result.lease, took_over=False)
-            return Outcome("opened", result.ticket.number)
+            return Outcome("opened", number_of(result.ticket))
         self.ensure_confirmed(result.ticket)
-        return Outcome("duplicate", result.ticket.number)
+        return Outcome("duplicate", number_of(result.ticket))
 
     def _confirm(self, ticket: Ticket, lease: str, *, took_over: bool) -> None:
         origin = ticket.origin or {}
@@ -213,7 +214,7 @@ class SlackIntake:
             if existing.kind != "ticket":
                 return Outcome("ignored:deleted-before-ticket")
             self.ensure_confirmed(existing)
-            return Outcome("duplicate", existing.number)
+            return Outcome("duplicate", number_of(existing))
         msg = self.slack.message(channel, ts)
         if msg is None:
             return Outcome("ignored:message-gone")
@@ -249,7 +250,7 @@ class SlackIntake:
             "thread reply added" if result.appended else "thread reply was a duplicate",
             extra={"ticket_number": ticket.number, "source": "slack"},
         )
-        return Outcome("appended" if result.appended else "duplicate", ticket.number)
+        return Outcome("appended" if result.appended else "duplicate", number_of(ticket))
 
     def _open_from_reply(
         self, channel: str, thread_ts: str, directory: Directory, customer: Customer | None, team_id: str
@@ -291,7 +292,7 @@ class SlackIntake:
         if ticket.kind != "ticket":
             return Outcome("ignored:deleted-before-ticket")
         changed = self.tickets.edit(ticket, self._new_message(channel, inner, directory, edit_version=version))
-        return Outcome("edited" if changed else "stale-edit", ticket.number)
+        return Outcome("edited" if changed else "stale-edit", number_of(ticket))
 
     def _on_delete(self, event: dict[str, Any], directory: Directory) -> Outcome:
         prev = event.get("previous_message") if isinstance(event.get("previous_message"), dict) else {}
@@ -318,4 +319,4 @@ class SlackIntake:
         gone = self.tickets.delete_message(
             ticket, NewMessage(**{**self._new_message(channel, msg, directory).__dict__, "deleted": True})
         )
-        return Outcome("deleted" if gone else "duplicate", ticket.number)
+        return Outcome("deleted" if gone else "duplicate", number_of(ticket))

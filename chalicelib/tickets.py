@@ -25,6 +25,7 @@ from typing import Any
 
 from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError, UpdateError
+from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.clock import Clock
@@ -118,7 +119,7 @@ class Page:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
 def message_key(at: dt.datetime, source_id: str) -> str:
@@ -338,7 +339,7 @@ class TicketService:
             }
             self._apply(ticket, m)
             now = self.clock.now()
-            actions = [
+            actions: list[Action] = [
                 Ticket.message_count.add(1),
                 Ticket.updated_at.set(now),
             ]
@@ -460,7 +461,10 @@ class TicketService:
         lease = uuid.uuid4().hex
         try:
             ticket.update(
-                actions=[Ticket.confirmation_lease.set(lease), Ticket.confirmation_lease_until.set(now + LEASE_SECONDS)],
+                actions=[
+                    Ticket.confirmation_lease.set(lease),
+                    Ticket.confirmation_lease_until.set(now + LEASE_SECONDS),
+                ],
                 condition=Ticket.confirmation_ref.does_not_exist()
                 & (Ticket.confirmation_lease_until.does_not_exist() | (Ticket.confirmation_lease_until < now)),
                 add_version_condition=False,
@@ -597,12 +601,16 @@ class TicketService:
                 raise
 
 
+def number_of(ticket: Ticket) -> int | None:
+    return int(ticket.number) if ticket.number is not None else None
+
+
 def ticket_summary(ticket: Ticket) -> dict[str, Any]:
     def iso(value: dt.datetime | None) -> str | None:
         return value.isoformat() if value else None
 
     return {
-        "number": ticket.number,
+        "number": number_of(ticket),
         "id": ticket.ticket_id,
         "subject": ticket.subject,
         "status": ticket.status,

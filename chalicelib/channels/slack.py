@@ -5,8 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -30,7 +31,7 @@ def ts_to_datetime(ts: str) -> dt.datetime:
     """Slack's ``"1599529504.000400"`` as an exact UTC datetime (no float rounding)."""
     seconds, _, fraction = ts.partition(".")
     micros = int((fraction + "000000")[:6]) if fraction else 0
-    return dt.datetime.fromtimestamp(int(seconds), dt.timezone.utc) + dt.timedelta(microseconds=micros)
+    return dt.datetime.fromtimestamp(int(seconds), dt.UTC) + dt.timedelta(microseconds=micros)
 
 
 class SlackApi:

@@ -92,7 +92,7 @@ def list_tickets() -> Response:
     request = _request()
     services = bootstrap.services()
     member = authenticate(request, services)
-    params = request.query_params or {}
+    params: dict[str, str] = dict(request.query_params or {})
     view = params.get("view", "unassigned")
     try:
         limit = int(params.get("limit", "25"))
@@ -124,7 +124,8 @@ def post_reply(number: str) -> Response:
     request = _request()
     services = bootstrap.services()
     member = authenticate(request, services)
-    text, internal = _reply_body(request.raw_body or b"")
+    raw = request.raw_body or b""
+    text, internal = _reply_body(raw.encode("utf-8") if isinstance(raw, str) else raw)
     idempotency_key = request.headers.get("idempotency-key")
     if idempotency_key is not None and not 1 <= len(idempotency_key) <= 200:
         raise ApiError(400, "Idempotency-Key must be 1 to 200 characters")

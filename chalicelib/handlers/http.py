@@ -6,12 +6,12 @@ from typing import Any
 
 from chalice.app import Response
 
-JSON = {"Content-Type": "application/json"}
+JSON: dict[str, str | list[str]] = {"Content-Type": "application/json"}
 
 
-def error(status: int, message: str, **extra: Any) -> Response:
-    return Response(body={"error": message, **extra}, status_code=status, headers=JSON)
+def error(status: int, reason: str, **extra: Any) -> Response:
+    return Response(body={"error": reason, **extra}, status_code=status, headers=dict(JSON))
 
 
-def ok(body: Any = None, status: int = 200, **headers: str) -> Response:
-    return Response(body=body if body is not None else {"ok": True}, status_code=status, headers={**JSON, **headers})
+def ok(body: Any = None, status: int = 200) -> Response:
+    return Response(body=body if body is not None else {"ok": True}, status_code=status, headers=dict(JSON))

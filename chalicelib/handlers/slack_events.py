@@ -27,7 +27,8 @@ def slack_events() -> Response:
 
 
 def handle_slack_event(request: Request, ingress: Ingress) -> Response:
-    body: bytes = request.raw_body or b""
+    raw = request.raw_body or b""
+    body = raw.encode("utf-8") if isinstance(raw, str) else raw
     if len(body) > ingress.settings.max_body_bytes:
         return error(413, "request body too large")
     try:

@@ -29,4 +29,4 @@ def bind_models(*, table_prefix: str, region: str, host: str | None) -> None:
         model._connection = None
 
 
-__all__ = ["Ticket", "Message", "ExternalRef", "DirectoryItem", "bind_models", "ALL_MODELS"]
+__all__ = ["ALL_MODELS", "DirectoryItem", "ExternalRef", "Message", "Ticket", "bind_models"]

@@ -12,7 +12,7 @@ from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.models import Model
 
 DIRECTORY_PARTITION = "DIR"
-TOKEN_PARTITION = "TOKEN"
+TOKEN_PARTITION = "TOKEN"  # noqa: S105 - a partition name, not a secret
 COUNTER_PARTITION = "COUNTER"
 
 

@@ -1,0 +1,50 @@
+# Support Hero: two commands on a fresh machine with Python 3.11 -- `make run`, `make test`.
+PYTHON ?= python3.11
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+STAGE  ?= dev
+
+.PHONY: run test lint typecheck unit cfn-lint bench deploy package clean
+
+$(STAMP): requirements.txt requirements-dev.txt
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found: install Python 3.11 (or make PYTHON=python3)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $(STAMP)
+
+## make run: the whole system locally (embedded AWS, fake Slack, API on :8000, queue pump)
+run: $(STAMP)
+	$(PY) -m devstack.run
+
+## make test: lint, type-check, every test, and the CloudFormation lint of `chalice package`
+test: $(STAMP) lint typecheck unit cfn-lint
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+
+typecheck: $(STAMP)
+	$(VENV)/bin/mypy chalicelib
+
+unit: $(STAMP)
+	$(PY) -m pytest -q -n 2
+
+cfn-lint: $(STAMP)
+	rm -rf build/cfn && SUPPORT_HERO_STAGE=$(STAGE) $(VENV)/bin/chalice package --stage $(STAGE) build/cfn >/dev/null
+	$(VENV)/bin/cfn-lint build/cfn/sam.json
+
+## make bench: ack-path cold start and warm latency vs slack-bolt, and DynamoDB requests per event
+bench: $(STAMP)
+	$(PY) -m bench.run
+
+## make deploy STAGE=prod: bootstrap tables/queues in the account, then chalice deploy
+deploy: $(STAMP)
+	SUPPORT_HERO_STAGE=$(STAGE) $(PY) -m chalicelib.cli bootstrap
+	SUPPORT_HERO_STAGE=$(STAGE) $(VENV)/bin/chalice deploy --stage $(STAGE)
+
+package: $(STAMP)
+	SUPPORT_HERO_STAGE=$(STAGE) $(VENV)/bin/chalice package --stage $(STAGE) build/package
+
+clean:
+	rm -rf $(VENV) build .pytest_cache .mypy_cache .ruff_cache

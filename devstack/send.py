@@ -1,0 +1,83 @@
+"""Send signed sample Slack events to the local API (what Slack would send).
+
+  python -m devstack.send reaction [--user U0HERO1] [--channel C0COMMUNITY] [--ts 1700000000.000100]
+  python -m devstack.send message --channel C0ACME --user U0ACME1 --text "Our builds fail"
+  python -m devstack.send message --channel C0ACME --user U0HERO1 --thread TS --text "Looking now"
+
+For a reaction the message must exist in Slack: with the fake Slack it is seeded
+through its control API first (the sample community message is seeded at start).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+import urllib.error
+import urllib.request
+import uuid
+
+from chalicelib.security import slack_signature
+
+
+def post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, str]:
+    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m devstack.send", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("kind", choices=["reaction", "message"])
+    parser.add_argument("--api", default=f"http://127.0.0.1:{os.environ.get('API_PORT', '8000')}")
+    parser.add_argument("--fake-slack", default=f"http://127.0.0.1:{os.environ.get('FAKE_SLACK_PORT', '9001')}")
+    parser.add_argument("--secret", default=os.environ.get("SLACK_SIGNING_SECRET", "dev-slack-signing-secret"))
+    parser.add_argument("--channel")
+    parser.add_argument("--user")
+    parser.add_argument("--ts", default=None)
+    parser.add_argument("--thread", default=None)
+    parser.add_argument("--text", default="Hello from the sample event")
+    parser.add_argument("--emoji", default="ticket")
+    parser.add_argument("--event-id", default=None, help="reuse to simulate Slack redelivering an event")
+    args = parser.parse_args(argv)
+
+    ts = args.ts or f"{time.time():.6f}"
+    if args.kind == "reaction":
+        channel, user = args.channel or "C0COMMUNITY", args.user or "U0HERO1"
+        ts = args.ts or "1700000000.000100"
+        event = {"type": "reaction_added", "user": user, "reaction": args.emoji,
+                 "item": {"type": "message", "channel": channel, "ts": ts}, "event_ts": f"{time.time():.6f}"}
+    else:
+        channel, user = args.channel or "C0ACME", args.user or "U0ACME1"
+        event = {"type": "message", "user": user, "text": args.text, "ts": ts, "channel": channel,
+                 "channel_type": "channel", "event_ts": ts}
+        if args.thread:
+            event["thread_ts"] = args.thread
+        # Keep the fake Slack's history in step with what we claim Slack saw.
+        seed = json.dumps({"channel": channel, "ts": ts, "user": user, "text": args.text,
+                           "thread_ts": args.thread}).encode()
+        try:
+            post(f"{args.fake_slack}/_fake/messages", seed, {"Content-Type": "application/json"})
+        except OSError:
+            pass  # a real Slack workspace (SLACK_API_URL set) has no control API
+    payload = {"type": "event_callback", "team_id": "T0DEV", "api_app_id": "A0SUPPORT",
+               "event_id": args.event_id or f"Ev{uuid.uuid4().hex[:12].upper()}", "event_time": int(time.time()),
+               "event": event}
+    body = json.dumps(payload).encode()
+    stamp = str(int(time.time()))
+    status, text = post(f"{args.api}/slack/events", body, {
+        "Content-Type": "application/json",
+        "X-Slack-Request-Timestamp": stamp,
+        "X-Slack-Signature": slack_signature(args.secret, stamp, body),
+    })
+    print(f"{status} {text}  (event_id {payload['event_id']}, ts {ts})")
+    return 0 if status == 200 else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,165 @@
+"""Shared fixtures: the embedded AWS (moto's server, over real HTTP), the fake Slack
+Web API, a bootstrapped stage with the sample directory, and helpers that sign
+requests for real and pump the queue into the worker through Chalice's test client.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT.parent / "shared" / "corpus"
+SIGNING_SECRET = "test-signing-secret"
+BOT_TOKEN = "xoxb-test"
+
+# Set before anything imports boto3/pynamodb: every AWS call goes to the embedded AWS.
+os.environ.update(
+    {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_REGION": "us-east-1",
+        "SUPPORT_HERO_STAGE": "test",
+        "TABLE_PREFIX": "support-hero-test-",
+        "EVENTS_QUEUE_NAME": "support-hero-test-events.fifo",
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "POWERTOOLS_METRICS_NAMESPACE": "SupportHeroTest",
+        "POWERTOOLS_LOG_LEVEL": "WARNING",
+    }
+)
+for _var in ("AWS_PROFILE", "EVENTS_QUEUE_URL", "SLACK_SIGNING_SECRET_PARAM", "SLACK_BOT_TOKEN_PARAM"):
+    os.environ.pop(_var, None)
+
+
+def corpus_dir(kind: str) -> Path:
+    path = CORPUS / kind
+    if not path.is_dir():
+        pytest.skip(f"shared corpus not found at {path} (it sits beside the project in CI and dev sessions)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint() -> Iterator[str]:
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    endpoint = f"http://{host}:{port}"
+    os.environ["AWS_ENDPOINT_URL"] = endpoint
+    yield endpoint
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def fake_slack_server() -> Iterator[Any]:
+    from devstack.fake_slack import FakeSlack
+
+    fake = FakeSlack(bot_token=BOT_TOKEN).start()
+    os.environ["SLACK_API_URL"] = fake.base_url
+    yield fake
+    fake.stop()
+
+
+def sign(body: bytes, timestamp: int | None = None, secret: str = SIGNING_SECRET) -> dict[str, str]:
+    from chalicelib.security import slack_signature
+
+    ts = str(timestamp if timestamp is not None else int(time.time()))
+    return {
+        "Content-Type": "application/json",
+        "X-Slack-Request-Timestamp": ts,
+        "X-Slack-Signature": slack_signature(secret, ts, body),
+    }
+
+
+@dataclass
+class Stack:
+    """One bootstrapped stage on the embedded AWS, the app, and the fake Slack."""
+
+    client: Any
+    slack: Any
+    services: Any
+    pump: Any
+    queue_url: str
+    dlq_url: str
+    moto_endpoint: str
+    outcomes: list[str] = field(default_factory=list)
+
+    def post_event(self, payload: dict[str, Any] | bytes, headers: dict[str, str] | None = None) -> Any:
+        body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+        return self.client.http.post("/slack/events", headers=headers or sign(body), body=body)
+
+    def drain(self) -> int:
+        return int(self.pump.drain())
+
+    def api(self, method: str, path: str, token: str = "dev-token-ada", body: Any = None,
+            headers: dict[str, str] | None = None) -> Any:
+        h = {"Authorization": f"Bearer {token}", "Content-Type": "application/json", **(headers or {})}
+        raw = body if isinstance(body, bytes) else (json.dumps(body).encode() if body is not None else b"")
+        return getattr(self.client.http, method.lower())(path, headers=h, body=raw)
+
+    def queue_depth(self, url: str | None = None) -> int:
+        attrs = self.pump.sqs.get_queue_attributes(
+            QueueUrl=url or self.queue_url,
+            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+        )["Attributes"]
+        return int(attrs["ApproximateNumberOfMessages"]) + int(attrs["ApproximateNumberOfMessagesNotVisible"])
+
+
+def reset_moto(endpoint: str) -> None:
+    req = urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST", data=b"")
+    urllib.request.urlopen(req, timeout=10).read()
+
+
+@pytest.fixture
+def stack(moto_endpoint: str, fake_slack_server: Any) -> Iterator[Stack]:
+    from chalice.test import Client
+
+    import app as app_module
+    from chalicelib import bootstrap
+    from chalicelib.config import get_settings, reset_settings
+    from chalicelib.directory import parse_directory
+    from chalicelib.infra import bootstrap as bootstrap_stage
+    from chalicelib.services import build_services
+    from devstack.pump import Pump
+
+    reset_moto(moto_endpoint)
+    fake_slack_server.reset()
+    reset_settings()
+    bootstrap.override_ingress(None)
+    settings = get_settings()
+    info = bootstrap_stage(settings)
+    services = build_services(settings)
+    services.directory.replace(parse_directory((ROOT / "devstack" / "directory.toml").read_text()))
+    directory = services.directory.load()
+    for member_id, token in (("ada", "dev-token-ada"), ("bo", "dev-token-bo")):
+        member = directory.member(member_id)
+        assert member is not None
+        services.directory.create_token(member, "test", token=token)
+    bootstrap.override_services(services)
+    with Client(app_module.app, stage_name="dev") as client:
+        # Chalice's test client applies the stage's environment; keep the test's own.
+        pump = Pump(
+            queue_url=info["queue"],
+            invoke=lambda event: client.lambda_.invoke("on_event", event),
+            endpoint_url=moto_endpoint,
+        )
+        yield Stack(client, fake_slack_server, services, pump, info["queue"], info["dead_letter_queue"], moto_endpoint)
+    bootstrap.override_services(None)
+    bootstrap.override_ingress(None)
+
+
+def load_json(path: Path) -> dict[str, Any]:
+    data = json.loads(path.read_text())
+    assert isinstance(data, dict)
+    return data
