@@ -5,10 +5,11 @@ requests for real and pump the queue into the worker through Chalice's test clie
 
 from __future__ import annotations
 
+import itertools
+import logging
 import json
 import os
 import time
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +19,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT.parent / "shared" / "corpus"
+logging.getLogger("werkzeug").setLevel(logging.WARNING)
 SIGNING_SECRET = "test-signing-secret"
 BOT_TOKEN = "xoxb-test"
 
@@ -116,30 +118,50 @@ class Stack:
         return int(attrs["ApproximateNumberOfMessages"]) + int(attrs["ApproximateNumberOfMessagesNotVisible"])
 
 
-def reset_moto(endpoint: str) -> None:
-    req = urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST", data=b"")
-    urllib.request.urlopen(req, timeout=10).read()
+def truncate_tables() -> None:
+    """Empty the stage's tables between tests (a Scan is fine here: this is test set-up)."""
+    from chalicelib.models import ALL_MODELS
+
+    for model in ALL_MODELS:
+        with model.batch_write() as batch:
+            for item in model.scan():
+                batch.delete(item)
+
+
+_queue_ids = itertools.count(1)
+
+
+@pytest.fixture(scope="session")
+def stage_tables(moto_endpoint: str) -> None:
+    from chalicelib.config import get_settings, reset_settings
+    from chalicelib.infra import ensure_tables
+
+    reset_settings()
+    ensure_tables(get_settings())
 
 
 @pytest.fixture
-def stack(moto_endpoint: str, fake_slack_server: Any) -> Iterator[Stack]:
+def stack(moto_endpoint: str, fake_slack_server: Any, stage_tables: None,
+          monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
     from chalice.test import Client
 
     import app as app_module
     from chalicelib import bootstrap
     from chalicelib.config import get_settings, reset_settings
     from chalicelib.directory import parse_directory
-    from chalicelib.infra import bootstrap as bootstrap_stage
+    from chalicelib.infra import ensure_queues
     from chalicelib.services import build_services
     from devstack.pump import Pump
 
-    reset_moto(moto_endpoint)
+    # A fresh queue pair per test (SQS FIFO remembers dedupe ids for 5 minutes); emptied tables.
+    monkeypatch.setenv("EVENTS_QUEUE_NAME", f"support-hero-test-{os.getpid()}-{next(_queue_ids)}.fifo")
     fake_slack_server.reset()
     reset_settings()
     bootstrap.override_ingress(None)
     settings = get_settings()
-    info = bootstrap_stage(settings)
     services = build_services(settings)
+    truncate_tables()
+    queues = ensure_queues(settings)
     services.directory.replace(parse_directory((ROOT / "devstack" / "directory.toml").read_text()))
     directory = services.directory.load()
     for member_id, token in (("ada", "dev-token-ada"), ("bo", "dev-token-bo")):
@@ -148,15 +170,15 @@ def stack(moto_endpoint: str, fake_slack_server: Any) -> Iterator[Stack]:
         services.directory.create_token(member, "test", token=token)
     bootstrap.override_services(services)
     with Client(app_module.app, stage_name="dev") as client:
-        # Chalice's test client applies the stage's environment; keep the test's own.
         pump = Pump(
-            queue_url=info["queue"],
+            queue_url=queues.url,
             invoke=lambda event: client.lambda_.invoke("on_event", event),
             endpoint_url=moto_endpoint,
         )
-        yield Stack(client, fake_slack_server, services, pump, info["queue"], info["dead_letter_queue"], moto_endpoint)
+        yield Stack(client, fake_slack_server, services, pump, queues.url, queues.dlq_url, moto_endpoint)
     bootstrap.override_services(None)
     bootstrap.override_ingress(None)
+    reset_settings()
 
 
 def load_json(path: Path) -> dict[str, Any]:

@@ -135,7 +135,7 @@ def test_idempotency_key_replays_instead_of_posting_twice(stack: Stack) -> None:
 @pytest.mark.parametrize(
     ("raw", "fragment"),
     [
-        (b"", "not valid JSON"),
+        (b"", "body is empty"),
         (b"{", "not valid JSON"),
         (b'"text"', "JSON object"),
         (b"{}", "'text' is required"),

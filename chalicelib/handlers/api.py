@@ -161,8 +161,10 @@ def post_reply(number: str) -> Response:
 
 
 def _reply_body(raw: bytes) -> tuple[str, bool]:
+    if not raw.strip():
+        raise ApiError(400, 'body is empty: send {"text": "...", "internal": false}')
     try:
-        body = json.loads(raw or b"null")
+        body = json.loads(raw)
     except (UnicodeDecodeError, ValueError) as exc:
         raise ApiError(400, "body is not valid JSON") from exc
     if not isinstance(body, dict):

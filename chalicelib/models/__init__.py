@@ -23,9 +23,10 @@ BASE_TABLE_NAMES = {
 
 def bind_models(*, table_prefix: str, region: str, host: str | None) -> None:
     for model, base in BASE_TABLE_NAMES.items():
-        model.Meta.table_name = f"{table_prefix}{base}"
-        model.Meta.region = region
-        model.Meta.host = host
+        wanted = (f"{table_prefix}{base}", region, host)
+        if (model.Meta.table_name, model.Meta.region, model.Meta.host) == wanted and model._connection is not None:
+            continue  # already bound: keep the connection (and its botocore client)
+        model.Meta.table_name, model.Meta.region, model.Meta.host = wanted
         model._connection = None
 
 
