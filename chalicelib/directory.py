@@ -62,31 +62,29 @@ class Directory:
     customers: tuple[Customer, ...]
     community_channels: tuple[CommunityChannel, ...]
 
+    _by_slack: dict[str, TeamMember] = field(init=False, repr=False, compare=False)
+    _by_id: dict[str, TeamMember] = field(init=False, repr=False, compare=False)
+    _by_channel: dict[str, Customer] = field(init=False, repr=False, compare=False)
+    _community: frozenset[str] = field(init=False, repr=False, compare=False)
+
     def __post_init__(self) -> None:
+        # Lookup tables derived once (the dataclass is frozen, hence object.__setattr__).
         object.__setattr__(self, "_by_slack", {m.slack_user_id: m for m in self.members if m.slack_user_id})
         object.__setattr__(self, "_by_id", {m.id: m for m in self.members})
-        object.__setattr__(
-            self, "_by_channel", {c: cust for cust in self.customers for c in cust.slack_channels}
-        )
-        object.__setattr__(self, "_community", {c.id for c in self.community_channels})
+        object.__setattr__(self, "_by_channel", {c: cust for cust in self.customers for c in cust.slack_channels})
+        object.__setattr__(self, "_community", frozenset(c.id for c in self.community_channels))
 
     def member_by_slack(self, user_id: str | None) -> TeamMember | None:
-        if not user_id:
-            return None
-        by_slack: dict[str, TeamMember] = self._by_slack
-        return by_slack.get(user_id)
+        return self._by_slack.get(user_id) if user_id else None
 
     def member(self, member_id: str) -> TeamMember | None:
-        by_id: dict[str, TeamMember] = self._by_id
-        return by_id.get(member_id)
+        return self._by_id.get(member_id)
 
     def customer_for_channel(self, channel_id: str) -> Customer | None:
-        by_channel: dict[str, Customer] = self._by_channel
-        return by_channel.get(channel_id)
+        return self._by_channel.get(channel_id)
 
     def is_community_channel(self, channel_id: str) -> bool:
-        community: set[str] = self._community
-        return channel_id in community
+        return channel_id in self._community
 
     def to_items(self) -> dict[str, dict[str, Any]]:
         """Directory rows keyed by sort key, as stored in the ``DIR`` partition."""

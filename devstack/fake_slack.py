@@ -269,7 +269,7 @@ def _maybe_json(value: Any) -> Any:
 class _Handler(BaseHTTPRequestHandler):
     slack: FakeSlack
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args: Any) -> None:
         return
 
     def _send(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:

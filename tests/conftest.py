@@ -6,8 +6,8 @@ requests for real and pump the queue into the worker through Chalice's test clie
 from __future__ import annotations
 
 import itertools
-import logging
 import json
+import logging
 import os
 import time
 from collections.abc import Iterator
