@@ -1,0 +1,68 @@
+"""Deployability: the stage config and its least-privilege policy files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import ROOT
+
+CHALICE = ROOT / ".chalice"
+SCOPED_SERVICES = ("dynamodb:", "sqs:", "s3:", "ses:", "ssm:")
+
+
+def config() -> dict[str, Any]:
+    return dict(json.loads((CHALICE / "config.json").read_text()))
+
+
+def policy_files() -> list[tuple[str, str, Path]]:
+    out = []
+    for stage, body in config()["stages"].items():
+        for function, settings in body["lambda_functions"].items():
+            out.append((stage, function, CHALICE / settings["iam_policy_file"]))
+    return out
+
+
+def test_stages_and_no_autogen() -> None:
+    c = config()
+    assert c["autogen_policy"] is False
+    assert set(c["stages"]) == {"dev", "prod"}
+    for stage, body in c["stages"].items():
+        env = body["environment_variables"]
+        assert env["SUPPORT_HERO_STAGE"] == stage
+        assert env["EVENTS_QUEUE_NAME"] == f"support-hero-{stage}-events.fifo"
+        assert env["SLACK_SIGNING_SECRET_PARAM"].startswith(f"/support-hero/{stage}/")
+        assert "SLACK_SIGNING_SECRET" not in env and "SLACK_BOT_TOKEN" not in env  # secrets live in SSM
+
+
+@pytest.mark.parametrize(("stage", "function", "path"), policy_files(), ids=lambda v: str(v))
+def test_policies_are_scoped_to_the_stage(stage: str, function: str, path: Path) -> None:
+    policy = json.loads(path.read_text())
+    for statement in policy["Statement"]:
+        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+        assert "*" not in actions
+        if any(a.startswith(SCOPED_SERVICES) for a in actions):
+            assert "*" not in resources, statement
+            assert all(f"support-hero-{stage}-" in r or f"/support-hero/{stage}/" in r for r in resources), statement
+    granted = {a for s in policy["Statement"] for a in s["Action"]}
+    if function == "api_handler":
+        assert "sqs:SendMessage" in granted and "sqs:ReceiveMessage" not in granted
+    else:
+        assert {"sqs:ReceiveMessage", "sqs:DeleteMessage"} <= granted and "sqs:SendMessage" not in granted
+
+
+def test_the_worker_may_read_the_secrets_it_is_configured_with() -> None:
+    for stage, body in config()["stages"].items():
+        env = body["environment_variables"]
+        worker = json.loads((CHALICE / body["lambda_functions"]["on_event"]["iam_policy_file"]).read_text())
+        api = json.loads((CHALICE / body["lambda_functions"]["api_handler"]["iam_policy_file"]).read_text())
+
+        def ssm_resources(policy: dict[str, Any]) -> set[str]:
+            return {r for s in policy["Statement"] if "ssm:GetParameter" in s["Action"] for r in s["Resource"]}
+
+        assert any(r.endswith(env["SLACK_BOT_TOKEN_PARAM"]) for r in ssm_resources(worker)), stage
+        assert any(r.endswith(env["SLACK_SIGNING_SECRET_PARAM"]) for r in ssm_resources(api)), stage
