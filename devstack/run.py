@@ -17,6 +17,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -57,6 +58,8 @@ def wait_http(url: str, seconds: float = 20) -> None:
         try:
             urllib.request.urlopen(url, timeout=1).read()
             return
+        except urllib.error.HTTPError:
+            return  # it answered (a 401 from the API is an answer)
         except OSError:
             if time.monotonic() > deadline:
                 raise RuntimeError(f"{url} did not come up within {seconds}s") from None
@@ -75,6 +78,7 @@ def seed_fake_slack(fake: object) -> None:
 
 def main() -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s", datefmt="%H:%M:%S")
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's request log
     env = configure_environment()
     sys.path.insert(0, str(ROOT))
 
@@ -139,9 +143,7 @@ def main() -> int:
     try:
         wait_http(f"http://127.0.0.1:{env['API_PORT']}/api/tickets", seconds=30)
     except RuntimeError:
-        log.error("chalice local did not start")
-    except Exception:  # noqa: BLE001 - a 401 answer means it is up
-        pass
+        log.error("chalice local did not start; see its output above")
 
     print(
         f"""
