@@ -691,7 +691,7 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 # -- CLI -------------------------------------------------------------------------------
-def _serve_until_signalled(fake: FakeSlack) -> None:
+def _serve_until_signalled() -> None:
     stopping = threading.Event()
 
     def on_signal(_signum: int, _frame: FrameType | None) -> None:
@@ -712,7 +712,7 @@ def main(argv: Iterable[str] | None = None) -> int:
     fake = FakeSlack(bot_token=args.bot_token).start(args.host, args.port)
     print(f"fake Slack Web API listening on {fake.base_url}", flush=True)
     try:
-        _serve_until_signalled(fake)
+        _serve_until_signalled()
     finally:
         fake.stop()
     return 0

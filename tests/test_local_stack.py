@@ -1,0 +1,81 @@
+"""`make run` for real: the local stack in a subprocess, driven the way the README says."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from typing import Any
+
+from tests.conftest import ROOT
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def get(url: str, token: str | None = None) -> tuple[int, Any]:
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"} if token else {})
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read() or b"null")
+
+
+def wait_for(predicate: Any, seconds: float = 30) -> Any:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.3)
+    raise AssertionError("condition not met in time")
+
+
+def test_make_run_reaction_opens_ticket_one(tmp_path: Any) -> None:
+    ports = {"API_PORT": free_port(), "MOTO_PORT": free_port(), "FAKE_SLACK_PORT": free_port()}
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("AWS_", "SLACK_", "EVENTS_", "TABLE_", "SUPPORT_HERO"))}
+    env.update({k: str(v) for k, v in ports.items()})
+    log = (tmp_path / "run.log").open("w+")
+    stack = subprocess.Popen([sys.executable, "-m", "devstack.run"], cwd=ROOT, env=env, stdout=log,
+                             stderr=subprocess.STDOUT, start_new_session=True)
+    api = f"http://127.0.0.1:{ports['API_PORT']}"
+    try:
+        wait_for(lambda: "local stack is running" in (tmp_path / "run.log").read_text(), seconds=60)
+        send = [sys.executable, "-m", "devstack.send", "reaction", "--event-id", "EvREADME1", "--api", api,
+                "--fake-slack", f"http://127.0.0.1:{ports['FAKE_SLACK_PORT']}"]
+        assert subprocess.run(send, cwd=ROOT, env=env, capture_output=True, timeout=30).returncode == 0
+
+        def confirmed() -> Any:
+            status, body = get(f"{api}/api/tickets/1", token="dev-token-ada")
+            return body if status == 200 and body["confirmed"] else None
+
+        ticket = wait_for(confirmed)
+        assert ticket["subject"].startswith("How do I rotate my API key")
+        calls_url = f"http://127.0.0.1:{ports['FAKE_SLACK_PORT']}/_fake/calls?method=chat.postMessage"
+        assert len(get(calls_url)[1]) == 1
+
+        # Slack redelivers the same event: nothing changes.
+        assert subprocess.run(send, cwd=ROOT, env=env, capture_output=True, timeout=30).returncode == 0
+        time.sleep(2.5)
+        assert len(get(calls_url)[1]) == 1
+        assert [t["number"] for t in get(f"{api}/api/tickets?view=all", token="dev-token-ada")[1]["tickets"]] == [1]
+        assert get(f"{api}/api/tickets/1")[0] == 401
+    finally:
+        os.killpg(stack.pid, signal.SIGINT)
+        try:
+            stack.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(stack.pid, signal.SIGKILL)
+            stack.wait()
+        log.close()
