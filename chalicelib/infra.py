@@ -34,11 +34,17 @@ def dlq_name(queue_name: str) -> str:
 
 def ensure_tables(settings: Settings) -> list[str]:
     bind_models(table_prefix=settings.table_prefix, region=settings.region, host=endpoint_url("dynamodb"))
+    dynamodb = boto3.client("dynamodb", region_name=settings.region, endpoint_url=endpoint_url("dynamodb"))
     names = []
     for model in ALL_MODELS:
         if not model.exists():
             model.create_table(billing_mode="PAY_PER_REQUEST", wait=True)
-        names.append(model.Meta.table_name)
+        name = model.Meta.table_name
+        # Tickets are the team's record of every customer conversation: keep 35 days of restore points.
+        dynamodb.update_continuous_backups(
+            TableName=name, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True}
+        )
+        names.append(name)
     return names
 
 
@@ -57,7 +63,9 @@ def _ensure_queue(sqs: Any, name: str, attributes: dict[str, str]) -> tuple[str,
 def ensure_queues(settings: Settings) -> QueueInfo:
     sqs = boto3.client("sqs", region_name=settings.region, endpoint_url=endpoint_url("sqs"))
     fifo = settings.events_queue_name.endswith(".fifo")
-    base: dict[str, str] = {"FifoQueue": "true"} if fifo else {}
+    base: dict[str, str] = {"SqsManagedSseEnabled": "true"}  # message bodies are customer text
+    if fifo:
+        base["FifoQueue"] = "true"
     dlq_url, dlq_arn = _ensure_queue(
         sqs, dlq_name(settings.events_queue_name), {**base, "MessageRetentionPeriod": str(14 * 24 * 3600)}
     )

@@ -25,24 +25,30 @@ class SecretReader(Protocol):
     def get(self, name: str) -> str: ...
 
 
-def _parameter_name(name: str) -> str | None:
-    return os.environ.get(f"{name}_PARAM") or None
+class _EnvOrParameter:
+    """The lookup both readers share: the value itself wins; else the parameter named ``<NAME>_PARAM``."""
+
+    def get(self, name: str) -> str:
+        value = os.environ.get(name)
+        if value:
+            return value
+        param = os.environ.get(f"{name}_PARAM")
+        if not param:
+            raise SecretMissing(f"{name} is not configured (set {name} or {name}_PARAM)")
+        return self._fetch(param)
+
+    def _fetch(self, param: str) -> str:
+        raise NotImplementedError
 
 
-class IngressSecrets:
+class IngressSecrets(_EnvOrParameter):
     def __init__(self, region: str, max_age: int = 300, client: JsonProtocolClient | None = None) -> None:
         self._region = region
         self._max_age = max_age
         self._client = client
         self._cache: dict[str, tuple[float, str]] = {}
 
-    def get(self, name: str) -> str:
-        value = os.environ.get(name)
-        if value:
-            return value
-        param = _parameter_name(name)
-        if not param:
-            raise SecretMissing(f"{name} is not configured (set {name} or {name}_PARAM)")
+    def _fetch(self, param: str) -> str:
         cached = self._cache.get(param)
         now = time.monotonic()
         if cached and now - cached[0] < self._max_age:
@@ -55,17 +61,11 @@ class IngressSecrets:
         return secret
 
 
-class PowertoolsSecrets:
+class PowertoolsSecrets(_EnvOrParameter):
     def __init__(self, max_age: int = 300) -> None:
         self._max_age = max_age
 
-    def get(self, name: str) -> str:
-        value = os.environ.get(name)
-        if value:
-            return value
-        param = _parameter_name(name)
-        if not param:
-            raise SecretMissing(f"{name} is not configured (set {name} or {name}_PARAM)")
+    def _fetch(self, param: str) -> str:
         from aws_lambda_powertools.utilities import parameters
 
         return str(parameters.get_parameter(param, decrypt=True, max_age=self._max_age))

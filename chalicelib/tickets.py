@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pynamodb.connection import Connection
-from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError, UpdateError
+from pynamodb.exceptions import DoesNotExist, PutError, QueryError, TransactWriteError, UpdateError
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
@@ -159,6 +159,24 @@ def decode_cursor(cursor: str) -> dict[str, Any]:
     return value
 
 
+_VIEW_KEYS = {"all": "listing", "unassigned": "unassigned", "mine": "assignee"}
+
+
+def _check_cursor(start: dict[str, Any], view: str, member_id: str | None) -> None:
+    """A cursor is the last key of the previous page of *this* view; anything else is a 400."""
+    partition = _VIEW_KEYS.get(view)
+    if partition is None:
+        return  # the view itself is rejected below
+    expected = {"ticket_id", "created_at", partition}
+    if set(start) != expected or not all(
+        isinstance(v, dict) and set(v) == {"S"} and isinstance(v["S"], str) for v in start.values()
+    ):
+        raise InvalidInput("cursor is not valid for this view")
+    wanted = {"all": "ALL", "unassigned": "OPEN", "mine": member_id}[view]
+    if start[partition]["S"] != wanted:
+        raise InvalidInput("cursor is not valid for this view")
+
+
 class TicketService:
     def __init__(self, *, clock: Clock, directory: DirectoryStore, connection: Connection) -> None:
         self.clock = clock
@@ -185,6 +203,8 @@ class TicketService:
 
     def list_view(self, view: str, member_id: str | None, limit: int, cursor: str | None) -> Page:
         start = decode_cursor(cursor) if cursor else None
+        if start is not None:
+            _check_cursor(start, view, member_id)
         if view == "all":
             results = Ticket.by_listing.query("ALL", scan_index_forward=False, limit=limit, last_evaluated_key=start)
         elif view == "unassigned":
@@ -199,7 +219,12 @@ class TicketService:
             )
         else:
             raise InvalidInput("view must be one of: unassigned, mine, all")
-        tickets = list(results)
+        try:
+            tickets = list(results)
+        except QueryError as exc:
+            if exc.cause_response_code == "ValidationException":
+                raise InvalidInput("cursor is not valid for this view") from exc
+            raise
         return Page(tickets, _encode_cursor(results.last_evaluated_key))
 
     # -- opening ----------------------------------------------------------
@@ -370,7 +395,6 @@ class TicketService:
                 reasons = _reasons(exc)
                 puts = reasons[:-1]
                 if "ConditionalCheckFailed" in puts:
-                    count("EventsDeduplicated")
                     fresh = self.find(ticket.ticket_id)
                     return AppendResult(fresh or ticket, None, appended=False)
                 if reasons and reasons[-1] == "ConditionalCheckFailed":

@@ -11,7 +11,7 @@ import logging
 import os
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -95,7 +95,6 @@ class Stack:
     queue_url: str
     dlq_url: str
     moto_endpoint: str
-    outcomes: list[str] = field(default_factory=list)
 
     def post_event(self, payload: dict[str, Any] | bytes, headers: dict[str, str] | None = None) -> Any:
         body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()

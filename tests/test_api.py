@@ -81,7 +81,12 @@ def test_mine_lists_tickets_assigned_to_the_caller(stack: Stack) -> None:
 
 
 @pytest.mark.parametrize(
-    "query", ["view=everything", "limit=0", "limit=101", "limit=ten", "cursor=%%%", "cursor=bm90LWpzb24"]
+    "query",
+    [
+        "view=everything", "limit=0", "limit=101", "limit=ten", "cursor=%%%", "cursor=bm90LWpzb24",
+        "cursor=eyJhIjogMX0",  # base64 of {"a": 1}: valid JSON, not a key of this index
+        "view=mine&cursor=eyJsaXN0aW5nIjogeyJTIjogIkFMTCJ9fQ",  # another view's key
+    ],
 )
 def test_bad_list_queries_are_400(stack: Stack, query: str) -> None:
     response = stack.api("GET", f"/api/tickets?{query}")

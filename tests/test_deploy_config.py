@@ -66,3 +66,27 @@ def test_the_worker_may_read_the_secrets_it_is_configured_with() -> None:
 
         assert any(r.endswith(env["SLACK_BOT_TOKEN_PARAM"]) for r in ssm_resources(worker)), stage
         assert any(r.endswith(env["SLACK_SIGNING_SECRET_PARAM"]) for r in ssm_resources(api)), stage
+
+
+def test_bootstrap_is_idempotent_and_sets_safety_features(stack: object) -> None:
+    import boto3
+
+    from chalicelib.config import get_settings
+    from chalicelib.infra import MAX_RECEIVE_COUNT, bootstrap
+
+    settings = get_settings()
+    first, second = bootstrap(settings), bootstrap(settings)
+    assert first == second
+    sqs = boto3.client("sqs")
+    attrs = sqs.get_queue_attributes(QueueUrl=first["queue"], AttributeNames=["All"])["Attributes"]
+    assert attrs["FifoQueue"] == "true"
+    assert int(attrs["VisibilityTimeout"]) >= 6 * settings.worker_timeout_seconds
+    assert json.loads(attrs["RedrivePolicy"])["maxReceiveCount"] == MAX_RECEIVE_COUNT
+    assert json.loads(attrs["RedrivePolicy"])["deadLetterTargetArn"].endswith("-dlq.fifo")
+    dynamodb = boto3.client("dynamodb")
+    for table in first["tables"]:
+        backups = dynamodb.describe_continuous_backups(TableName=table)["ContinuousBackupsDescription"]
+        assert backups["PointInTimeRecoveryDescription"]["PointInTimeRecoveryStatus"] == "ENABLED"
+    indexes = {i["IndexName"] for i in dynamodb.describe_table(TableName=first["tables"][0])["Table"][
+        "GlobalSecondaryIndexes"]}
+    assert indexes == {"by_number", "by_listing", "by_assignee", "by_unassigned"}

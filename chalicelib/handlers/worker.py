@@ -86,7 +86,8 @@ def handle_sqs_event(event: Any, services: Services) -> list[str]:
         return outcomes
     finally:
         logger.remove_keys(["delivery_id", "sqs_message_id"])
-        metrics.flush_metrics(raise_on_empty_metrics=False)
+        if metrics.metric_set:
+            metrics.flush_metrics()
 
 
 def _delivery_id(body: str) -> str | None:
