@@ -16,6 +16,7 @@ from typing import Any
 from chalicelib.observability import count, logger, metrics
 from chalicelib.queue import delete_processed
 from chalicelib.services import Services
+from chalicelib.tickets import WorkInProgress
 
 
 class PoisonMessage(Exception):
@@ -72,6 +73,11 @@ def handle_sqs_event(event: Any, services: Services) -> list[str]:
             logger.append_keys(delivery_id=delivery_id, sqs_message_id=record.message_id)
             try:
                 outcome = process_message(record.body, record.receive_count, services)
+            except WorkInProgress as exc:
+                # Another worker holds the lease (e.g. still posting the confirmation): not a failure.
+                logger.info("deferred: work in progress elsewhere", extra={"reason": str(exc)})
+                delete_processed(services.queue, done)
+                raise
             except Exception:
                 count("WorkerFailures")
                 logger.exception("queue message failed; it will be retried",
