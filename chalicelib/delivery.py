@@ -74,7 +74,7 @@ class ReplyDelivery:
                 extra={"ticket_number": ticket.number, "receive_count": receive_count, "final": final},
             )
             raise
-        self.tickets.complete_delivery(ticket, message, lease, ref)
+        self.tickets.complete_delivery(message, lease, ref)
         count("RepliesDelivered")
         logger.info("reply delivered", extra={"ticket_number": ticket.number, "source": "slack"})
         return DeliveryOutcome("sent", number_of(ticket))

@@ -20,7 +20,7 @@ import base64
 import datetime as dt
 import json
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from pynamodb.connection import Connection
@@ -116,7 +116,6 @@ class AppendResult:
 class Page:
     tickets: list[Ticket]
     cursor: str | None
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
@@ -597,7 +596,7 @@ class TicketService:
             raise WorkInProgress("reply is being delivered") from exc
         return lease
 
-    def complete_delivery(self, ticket: Ticket, message: Message, lease: str, ref: str) -> None:
+    def complete_delivery(self, message: Message, lease: str, ref: str) -> None:
         message.update(
             actions=[
                 Message.delivery_status.set("sent"),
