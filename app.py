@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from chalice.app import Chalice, SQSEvent
+from chalice.app import Chalice, SNSEvent, SQSEvent
 
 from chalicelib import bootstrap
-from chalicelib.config import events_queue_name
+from chalicelib.config import events_queue_name, inbound_mail_topic_name
 from chalicelib.handlers import api, slack_events
 
 app = Chalice(app_name="support-hero")
@@ -18,3 +18,10 @@ def on_event(event: SQSEvent) -> None:
     from chalicelib.handlers.worker import handle_sqs_event
 
     handle_sqs_event(event, bootstrap.services())
+
+
+@app.on_sns_message(topic=inbound_mail_topic_name())
+def on_inbound_email(event: SNSEvent) -> None:
+    from chalicelib.handlers.email_events import handle_sns_event
+
+    handle_sns_event(event, bootstrap.ingress())

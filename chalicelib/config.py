@@ -34,6 +34,11 @@ def events_queue_name() -> str:
     return _env("EVENTS_QUEUE_NAME") or f"support-hero-{stage_name()}-events.fifo"
 
 
+def inbound_mail_topic_name() -> str:
+    """SNS topic SES notifies for inbound mail (named in ``app.py``'s trigger, like the queue)."""
+    return _env("INBOUND_MAIL_TOPIC") or f"support-hero-{stage_name()}-inbound-mail"
+
+
 def endpoint_url(service: str) -> str | None:
     """An endpoint override the way boto3 reads it (service-specific first)."""
     specific = _env(f"AWS_ENDPOINT_URL_{service.upper()}")
@@ -59,6 +64,10 @@ class Settings:
     max_body_bytes: int
     directory_cache_seconds: int
     worker_timeout_seconds: int
+    support_address: str | None
+    mail_bucket: str
+    inbound_mail_topic: str
+    email_ack_enabled: bool
 
     def table_name(self, base: str) -> str:
         return f"{self.table_prefix}{base}"
@@ -87,6 +96,10 @@ def get_settings() -> Settings:
         max_body_bytes=int(_env("MAX_BODY_BYTES", str(200 * 1024)) or 200 * 1024),
         directory_cache_seconds=int(_env("DIRECTORY_CACHE_SECONDS", "60") or 60),
         worker_timeout_seconds=int(_env("WORKER_TIMEOUT_SECONDS", "30") or 30),
+        support_address=(_env("SUPPORT_ADDRESS") or "").lower() or None,
+        mail_bucket=_env("MAIL_BUCKET") or f"support-hero-{stage}-mail",
+        inbound_mail_topic=inbound_mail_topic_name(),
+        email_ack_enabled=(_env("EMAIL_ACK", "true") or "true").lower() in ("1", "true", "yes", "on"),
     )
 
 

@@ -1,21 +1,26 @@
 """Delivering agent replies back through the channel the customer wrote in.
 
 The agent API records a reply as ``queued`` and enqueues a delivery job; the
-worker claims the message (a lease), posts it, and records the channel's id for
-it.  A failure releases the lease and raises, so SQS retries; on the last
-receive the message is marked ``failed`` on the ticket before it goes to the DLQ.
+worker claims the message (a lease), sends it (Slack thread post, or email through
+SES), and records the channel's id for it.  A failure releases the lease and
+raises, so SQS retries; on the last receive the message is marked ``failed`` on
+the ticket before it goes to the DLQ.  A reply is never silently dropped.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
+from chalicelib.channels.email import Mailer, reply_address, reply_subject
 from chalicelib.channels.slack import SlackApi
 from chalicelib.directory_store import DirectoryStore
+from chalicelib.models.tickets import Message, Ticket
 from chalicelib.observability import count, logger
-from chalicelib.tickets import TicketService, number_of
+from chalicelib.tickets import CUSTOMER, TicketService, number_of
 
 REPLY_EVENT = "support_hero_reply"
+MAX_REFERENCES = 10
 
 
 @dataclass(frozen=True)
@@ -30,10 +35,11 @@ class UnsupportedChannel(Exception):
 
 class ReplyDelivery:
     def __init__(self, *, tickets: TicketService, directory: DirectoryStore, slack: SlackApi,
-                 max_receives: int = 5) -> None:
+                 mailer: Callable[[], Mailer], max_receives: int = 5) -> None:
         self.tickets = tickets
         self.directory = directory
         self.slack = slack
+        self.mailer = mailer
         self.max_receives = max_receives
 
     def deliver(self, ticket_id: str, message_key: str, receive_count: int) -> DeliveryOutcome:
@@ -46,25 +52,14 @@ class ReplyDelivery:
         lease = self.tickets.claim_delivery(message)
         if lease is None:
             return DeliveryOutcome("already-sent", number_of(ticket))
-        origin = ticket.origin or {}
+        kind = (ticket.origin or {}).get("type")
         try:
-            if origin.get("type") != "slack":
-                raise UnsupportedChannel(f"no delivery adapter for {origin.get('type')!r}")
-            channel, thread_ts = str(origin["channel"]), str(origin["thread_ts"])
-            ref = None
-            if was_sending:
-                # The previous holder's lease expired: it may have posted before dying.
-                ref = self.slack.find_own_post(channel, thread_ts, REPLY_EVENT, "message_key", message_key)
-            if ref is None:
-                member = self.directory.load().member(message.author_id or "")
-                ref = self.slack.post(
-                    channel=channel,
-                    thread_ts=thread_ts,
-                    text=message.text or "",
-                    username=member.name if member else message.author_name,
-                    icon_url=member.avatar_url if member else None,
-                    metadata={"event_type": REPLY_EVENT, "event_payload": {"message_key": message_key}},
-                )
+            if kind == "slack":
+                ref = self._slack(ticket, message, was_sending)
+            elif kind == "email":
+                ref = self._email(ticket, message)
+            else:
+                raise UnsupportedChannel(f"no delivery adapter for {kind!r}")
         except Exception as exc:
             final = receive_count >= self.max_receives
             self.tickets.fail_delivery(message, lease, f"{type(exc).__name__}: {exc}", final=final)
@@ -76,5 +71,52 @@ class ReplyDelivery:
             raise
         self.tickets.complete_delivery(message, lease, ref)
         count("RepliesDelivered")
-        logger.info("reply delivered", extra={"ticket_number": ticket.number, "source": "slack"})
+        logger.info("reply delivered", extra={"ticket_number": ticket.number, "source": kind})
         return DeliveryOutcome("sent", number_of(ticket))
+
+    def _slack(self, ticket: Ticket, message: Message, was_sending: bool) -> str:
+        origin = ticket.origin or {}
+        channel, thread_ts = str(origin["channel"]), str(origin["thread_ts"])
+        if was_sending:
+            # The previous holder's lease expired: it may have posted before dying.
+            found = self.slack.find_own_post(channel, thread_ts, REPLY_EVENT, "message_key", message.message_key)
+            if found is not None:
+                return found
+        member = self.directory.load().member(message.author_id or "")
+        return self.slack.post(
+            channel=channel,
+            thread_ts=thread_ts,
+            text=message.text or "",
+            username=member.name if member else message.author_name,
+            icon_url=member.avatar_url if member else None,
+            metadata={"event_type": REPLY_EVENT, "event_payload": {"message_key": message.message_key}},
+        )
+
+    def _email(self, ticket: Ticket, message: Message) -> str:
+        """An email in the customer's thread: In-Reply-To their latest mail, References the chain."""
+        origin = ticket.origin or {}
+        directory = self.directory.load()
+        member = directory.member(message.author_id or "")
+        agent = member.name if member else (message.author_name or "Support")
+        inbound = [
+            m.email_message_id for m in self.tickets.conversation(ticket)
+            if m.role == CUSTOMER and m.email_message_id
+        ]
+        root = origin.get("root_message_id")
+        chain = list(dict.fromkeys([r for r in [root, *inbound] if r]))
+        references = chain[:1] + chain[1:][-(MAX_REFERENCES - 1):]
+        mailer = self.mailer()
+        mail = mailer.build(
+            to=str(origin["address"]),
+            to_name=origin.get("name"),
+            subject=reply_subject(str(origin.get("subject") or ticket.subject or "")),
+            text=message.text or "",
+            from_name=f"{agent} at {directory.settings.team_name}",
+            reply_to=reply_address(mailer.support_address, str(origin["reply_token"])),
+            in_reply_to=chain[-1] if chain else None,
+            references=references,
+        )
+        sent = mailer.send(mail)
+        self.tickets.add_refs(ticket, [f"email-msgid:{i}" for i in sent.ids])
+        message.update(actions=[Message.email_message_id.set(sent.message_id)])
+        return f"ses:{sent.ses_message_id}"

@@ -66,6 +66,8 @@ class Directory:
     _by_id: dict[str, TeamMember] = field(init=False, repr=False, compare=False)
     _by_channel: dict[str, Customer] = field(init=False, repr=False, compare=False)
     _community: frozenset[str] = field(init=False, repr=False, compare=False)
+    _by_domain: dict[str, Customer] = field(init=False, repr=False, compare=False)
+    _by_email: dict[str, TeamMember] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         # Lookup tables derived once (the dataclass is frozen, hence object.__setattr__).
@@ -73,6 +75,8 @@ class Directory:
         object.__setattr__(self, "_by_id", {m.id: m for m in self.members})
         object.__setattr__(self, "_by_channel", {c: cust for cust in self.customers for c in cust.slack_channels})
         object.__setattr__(self, "_community", frozenset(c.id for c in self.community_channels))
+        object.__setattr__(self, "_by_domain", {d.lower(): c for c in self.customers for d in c.email_domains})
+        object.__setattr__(self, "_by_email", {m.email.lower(): m for m in self.members if m.email})
 
     def member_by_slack(self, user_id: str | None) -> TeamMember | None:
         return self._by_slack.get(user_id) if user_id else None
@@ -82,6 +86,20 @@ class Directory:
 
     def customer_for_channel(self, channel_id: str) -> Customer | None:
         return self._by_channel.get(channel_id)
+
+    def customer_for_email(self, address: str | None) -> Customer | None:
+        """The customer whose email domain (or a parent domain of it) the address is at."""
+        if not address or "@" not in address:
+            return None
+        domain = address.rsplit("@", 1)[1].lower()
+        while domain:
+            if domain in self._by_domain:
+                return self._by_domain[domain]
+            domain = domain.partition(".")[2]
+        return None
+
+    def member_by_email(self, address: str | None) -> TeamMember | None:
+        return self._by_email.get(address.lower()) if address else None
 
     def is_community_channel(self, channel_id: str) -> bool:
         return channel_id in self._community

@@ -82,7 +82,69 @@ def ensure_queues(settings: Settings) -> QueueInfo:
     return QueueInfo(url, arn, dlq_url, dlq_arn)
 
 
+def _client(service: str, settings: Settings) -> Any:
+    return boto3.client(service, region_name=settings.region, endpoint_url=endpoint_url(service))
+
+
+def ensure_mail(settings: Settings) -> dict[str, Any]:
+    """The inbound mail path: bucket (private, encrypted, expiring), SNS topic, SES receipt rule set.
+
+    The rule set is created, not activated: an account has one active rule set, so activating
+    it is the operator's call (README, "Deploy to AWS").
+    """
+    s3, sns, ses = _client("s3", settings), _client("sns", settings), _client("ses", settings)
+    account = _client("sts", settings).get_caller_identity()["Account"]
+    bucket = settings.mail_bucket
+    try:
+        s3.head_bucket(Bucket=bucket)
+    except s3.exceptions.ClientError:
+        kwargs: dict[str, Any] = {"Bucket": bucket}
+        if settings.region != "us-east-1":
+            kwargs["CreateBucketConfiguration"] = {"LocationConstraint": settings.region}
+        s3.create_bucket(**kwargs)
+    s3.put_public_access_block(Bucket=bucket, PublicAccessBlockConfiguration={
+        "BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True, "RestrictPublicBuckets": True})
+    s3.put_bucket_encryption(Bucket=bucket, ServerSideEncryptionConfiguration={
+        "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]})
+    s3.put_bucket_lifecycle_configuration(Bucket=bucket, LifecycleConfiguration={"Rules": [
+        {"ID": "expire-raw-inbound-mail", "Status": "Enabled", "Filter": {"Prefix": "inbound/"},
+         "Expiration": {"Days": 365}, "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1}},
+    ]})
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Sid": "SesWritesInboundMail", "Effect": "Allow", "Principal": {"Service": "ses.amazonaws.com"},
+        "Action": "s3:PutObject", "Resource": f"arn:aws:s3:::{bucket}/inbound/*",
+        "Condition": {"StringEquals": {"aws:SourceAccount": account}}}]}))
+    topic_arn = sns.create_topic(Name=settings.inbound_mail_topic)["TopicArn"]
+    sns.set_topic_attributes(TopicArn=topic_arn, AttributeName="Policy", AttributeValue=json.dumps({
+        "Version": "2012-10-17", "Statement": [{
+            "Sid": "SesPublishesReceipts", "Effect": "Allow", "Principal": {"Service": "ses.amazonaws.com"},
+            "Action": "SNS:Publish", "Resource": topic_arn,
+            "Condition": {"StringEquals": {"aws:SourceAccount": account}}}]}))
+    result: dict[str, Any] = {"mail_bucket": bucket, "inbound_topic": topic_arn}
+    if settings.support_address:
+        rule_set = f"support-hero-{settings.stage}"
+        existing = {r["Name"] for r in ses.list_receipt_rule_sets().get("RuleSets", [])}
+        if rule_set not in existing:
+            ses.create_receipt_rule_set(RuleSetName=rule_set)
+        rule = {
+            "Name": "support-inbound",
+            "Enabled": True,
+            "TlsPolicy": "Optional",
+            "Recipients": [settings.support_address.partition("@")[2]],
+            "Actions": [{"S3Action": {"BucketName": bucket, "ObjectKeyPrefix": "inbound/", "TopicArn": topic_arn}}],
+            "ScanEnabled": True,
+        }
+        rules = ses.describe_receipt_rule_set(RuleSetName=rule_set).get("Rules", [])
+        if any(r["Name"] == rule["Name"] for r in rules):
+            ses.update_receipt_rule(RuleSetName=rule_set, Rule=rule)
+        else:
+            ses.create_receipt_rule(RuleSetName=rule_set, Rule=rule)
+        result["receipt_rule_set"] = rule_set
+    return result
+
+
 def bootstrap(settings: Settings) -> dict[str, Any]:
     tables = ensure_tables(settings)
     queues = ensure_queues(settings)
-    return {"tables": tables, "queue": queues.url, "dead_letter_queue": queues.dlq_url}
+    mail = ensure_mail(settings)
+    return {"tables": tables, "queue": queues.url, "dead_letter_queue": queues.dlq_url, **mail}

@@ -9,11 +9,14 @@ from dataclasses import dataclass
 
 from pynamodb.connection import Connection
 
+from chalicelib.aws import AwsClients
+from chalicelib.channels.email import Mailer
 from chalicelib.channels.slack import SlackApi
 from chalicelib.clock import Clock, SystemClock
 from chalicelib.config import Settings, endpoint_url
 from chalicelib.delivery import ReplyDelivery
 from chalicelib.directory_store import DirectoryStore
+from chalicelib.email_intake import EmailIntake
 from chalicelib.models import bind_models
 from chalicelib.queue import EventQueue, SqsEventQueue
 from chalicelib.secrets import PowertoolsSecrets, SecretReader
@@ -32,6 +35,8 @@ class Services:
     slack_intake: SlackIntake
     delivery: ReplyDelivery
     queue: EventQueue
+    aws: AwsClients
+    email_intake: EmailIntake
 
 
 def build_services(
@@ -49,6 +54,18 @@ def build_services(
     tickets = TicketService(clock=clock, directory=directory, connection=Connection(region=settings.region, host=host))
     reader = secrets
     slack = SlackApi(token=lambda: reader.get("SLACK_BOT_TOKEN"), base_url=settings.slack_api_url)
+    aws = AwsClients(settings.region)
+
+    def mailer() -> Mailer:
+        if not settings.support_address:
+            raise RuntimeError("SUPPORT_ADDRESS is not configured: no email can be sent")
+        return Mailer(ses=lambda: aws.client("ses"), region=settings.region, support_address=settings.support_address)
+
+    email_intake = EmailIntake(
+        tickets=tickets, directory=directory, clock=clock, get_object=aws.get_object, put_object=aws.put_object,
+        mailer=mailer, support_address=settings.support_address, mail_bucket=settings.mail_bucket,
+        ack_enabled=settings.email_ack_enabled,
+    )
     return Services(
         settings=settings,
         clock=clock,
@@ -57,8 +74,10 @@ def build_services(
         tickets=tickets,
         slack=slack,
         slack_intake=SlackIntake(tickets=tickets, directory=directory, slack=slack),
-        delivery=ReplyDelivery(tickets=tickets, directory=directory, slack=slack),
+        delivery=ReplyDelivery(tickets=tickets, directory=directory, slack=slack, mailer=mailer),
         queue=queue
         or SqsEventQueue(queue_name=settings.events_queue_name, region=settings.region,
                          queue_url=settings.events_queue_url),
+        aws=aws,
+        email_intake=email_intake,
     )

@@ -96,6 +96,7 @@ class OpenTicket:
     first: NewMessage
     history: tuple[NewMessage, ...] = ()
     tags: tuple[str, ...] = ()
+    refs: tuple[str, ...] = ()  # more source keys that must map to this ticket (email Message-IDs, tokens)
 
 
 @dataclass
@@ -141,7 +142,7 @@ def _conditional_failed(exc: PutError | UpdateError) -> bool:
     return exc.cause_response_code == "ConditionalCheckFailedException"
 
 
-def _encode_cursor(key: dict[str, Any] | None) -> str | None:
+def encode_cursor(key: dict[str, Any] | None) -> str | None:
     if not key:
         return None
     return base64.urlsafe_b64encode(json.dumps(key, separators=(",", ":")).encode()).decode().rstrip("=")
@@ -224,7 +225,7 @@ class TicketService:
             if exc.cause_response_code == "ValidationException":
                 raise InvalidInput("cursor is not valid for this view") from exc
             raise
-        return Page(tickets, _encode_cursor(results.last_evaluated_key))
+        return Page(tickets, encode_cursor(results.last_evaluated_key))
 
     # -- opening ----------------------------------------------------------
     def open(self, cmd: OpenTicket) -> OpenResult:
@@ -274,6 +275,11 @@ class TicketService:
                     ExternalRef(cmd.ticket_id, ticket_id=cmd.ticket_id, number=number, created_at=now),
                     condition=ExternalRef.ref.does_not_exist(),
                 )
+                for ref in cmd.refs:
+                    tx.save(
+                        ExternalRef(ref, ticket_id=cmd.ticket_id, number=number, created_at=now),
+                        condition=ExternalRef.ref.does_not_exist(),
+                    )
                 for m in in_tx:
                     tx.save(self._message_item(cmd.ticket_id, m), condition=Message.message_key.does_not_exist())
         except TransactWriteError as exc:
@@ -408,6 +414,20 @@ class TicketService:
             ticket.updated_at = now
             return AppendResult(ticket, item, appended=True)
         raise Contention(f"ticket {ticket.number} changed {MAX_ATTEMPTS} times while appending")
+
+    def resolve_refs(self, refs: list[str]) -> dict[str, ExternalRef]:
+        """Which of these source keys already map to a ticket (one BatchGetItem)."""
+        unique = list(dict.fromkeys(r for r in refs if r))[:100]
+        if not unique:
+            return {}
+        return {item.ref: item for item in ExternalRef.batch_get(unique, consistent_read=True)}
+
+    def add_refs(self, ticket: Ticket, refs: list[str]) -> None:
+        """Aliases of a ticket (ids of mail we sent); rewriting one is harmless."""
+        now = self.clock.now()
+        with ExternalRef.batch_write() as batch:
+            for ref in dict.fromkeys(refs):
+                batch.save(ExternalRef(ref, ticket_id=ticket.ticket_id, number=ticket.number, created_at=now))
 
     def find_message(self, ticket_id: str, key: str) -> Message | None:
         try:

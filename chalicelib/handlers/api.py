@@ -179,3 +179,24 @@ def _reply_body(raw: bytes) -> tuple[str, bool]:
     if not isinstance(internal, bool):
         raise ApiError(400, "'internal' must be true or false")
     return text, internal
+
+
+@bp.route("/api/mail/held", methods=["GET"])
+@_guard
+def held_mail() -> Response:
+    """Inbound mail that did not become a ticket: ``kind=quarantined`` (spam/virus) or ``turned-away``."""
+    request = _request()
+    services = bootstrap.services()
+    authenticate(request, services)
+    params: dict[str, str] = dict(request.query_params or {})
+    kind = params.get("kind", "quarantined")
+    if kind not in ("quarantined", "turned-away"):
+        raise ApiError(400, "kind must be quarantined or turned-away")
+    try:
+        limit = int(params.get("limit", "25"))
+    except ValueError as exc:
+        raise ApiError(400, "limit must be an integer") from exc
+    if not 1 <= limit <= MAX_PAGE:
+        raise ApiError(400, f"limit must be between 1 and {MAX_PAGE}")
+    records, cursor = services.email_intake.held(kind, limit, params.get("cursor"))
+    return ok({"kind": kind, "mail": records, "next_cursor": cursor})

@@ -58,6 +58,9 @@ def process_message(body: str, receive_count: int, services: Services) -> str:
     if source == "slack" and kind == "event" and isinstance(message.get("payload"), dict):
         outcome = services.slack_intake.handle(message["payload"])
         return f"{outcome.action}" + (f" #{outcome.ticket_number}" if outcome.ticket_number else "")
+    if source == "email" and kind == "received":
+        mail = services.email_intake.handle(message)
+        return f"{mail.action}" + (f" #{mail.ticket_number}" if mail.ticket_number else "")
     if source == "outbound" and kind == "deliver":
         result = services.delivery.deliver(str(message["ticket_id"]), str(message["message_key"]), receive_count)
         return f"{result.action}" + (f" #{result.ticket_number}" if result.ticket_number else "")

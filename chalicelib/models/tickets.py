@@ -136,6 +136,9 @@ class Message(Model):
     edit_version = UnicodeAttribute(null=True)
     deleted_at = UTCDateTimeAttribute(null=True)
     files = ListAttribute(null=True)  # type: ignore[var-annotated]
+    attachments = JSONAttribute(null=True)  # [{name, type, size, key}] stored in S3, never inline
+    email_message_id = UnicodeAttribute(null=True)
+    raw_ref = UnicodeAttribute(null=True)  # S3 key of the full raw message
     delivery_status = UnicodeAttribute(null=True)  # queued | sending | sent | failed
     delivery_lease = UnicodeAttribute(null=True)
     delivery_lease_until = NumberAttribute(null=True)

@@ -1,0 +1,1 @@
+"""The email channel: parsing, loop guards, threading and outbound mail."""
