@@ -90,7 +90,7 @@ def _addresses(msg: Message, name: str) -> list[tuple[str, str]]:
         if header is not None and hasattr(header, "addresses"):
             return [(a.display_name, a.addr_spec.lower()) for a in header.addresses if isinstance(a, Address)
                     and a.addr_spec and "@" in a.addr_spec]
-    except Exception:  # noqa: BLE001 - fall back to the lenient parser below
+    except Exception:  # noqa: BLE001, S110 - fall back to the lenient parser below
         pass
     raw = _header(msg, name)
     if not raw:
@@ -103,7 +103,7 @@ def _decode_part(part: Message) -> str:
         content = part.get_content() if isinstance(part, EmailMessage) else None
         if isinstance(content, str):
             return content
-    except Exception:  # noqa: BLE001 - unknown charset, broken transfer encoding: decode by hand
+    except Exception:  # noqa: BLE001, S110 - unknown charset, broken transfer encoding: decode by hand
         pass
     payload = part.get_payload(decode=True)
     if not isinstance(payload, bytes):
