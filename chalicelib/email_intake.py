@@ -87,6 +87,8 @@ def loop_guard(parsed: ParsedEmail, envelope_sender: str | None, own: set[str]) 
         return "robot-sender"
     if _own(parsed.from_address, own):
         return "own-address"
+    if parsed.from_address and not parsed.from_address.isascii():
+        return "internationalised-address"  # SES cannot send to SMTPUTF8 addresses
     return None
 
 

@@ -687,6 +687,7 @@ def message_view(m: Message) -> dict[str, Any]:
         "edited_at": m.edited_at.isoformat() if m.edited_at else None,
         "deleted": m.deleted_at is not None,
         "files": list(m.files or []),
+        "attachments": list(m.attachments or []),
         "delivery": (
             {"status": m.delivery_status, "attempts": m.delivery_attempts, "error": m.delivery_error}
             if m.delivery_status

@@ -5,6 +5,7 @@ requests for real and pump the queue into the worker through Chalice's test clie
 
 from __future__ import annotations
 
+import datetime
 import itertools
 import json
 import logging
@@ -36,6 +37,8 @@ os.environ.update(
         "SLACK_SIGNING_SECRET": SIGNING_SECRET,
         "SLACK_BOT_TOKEN": BOT_TOKEN,
         "POWERTOOLS_METRICS_NAMESPACE": "SupportHeroTest",
+        "SUPPORT_ADDRESS": "hey@example.com",
+        "MAIL_BUCKET": "support-hero-test-mail",
         "POWERTOOLS_LOG_LEVEL": "WARNING",
     }
 )
@@ -109,6 +112,35 @@ class Stack:
         raw = body if isinstance(body, bytes) else (json.dumps(body).encode() if body is not None else b"")
         return getattr(self.client.http, method.lower())(path, headers=h, body=raw)
 
+    def email(self, raw: bytes, *, verdicts: dict[str, str] | None = None, form: str = "s3",
+              recipients: list[str] | None = None) -> str:
+        """Deliver a raw email the way SES does: stored in S3 (or inline), notified through SNS
+        to the email Lambda, then the worker. Returns the SES message id."""
+        import uuid
+
+        from chalicelib.config import get_settings
+
+        settings = get_settings()
+        ses_id = uuid.uuid4().hex
+        notification = ses_notification(ses_id, raw, settings.mail_bucket, verdicts=verdicts, form=form,
+                                        recipients=recipients or ["hey@example.com"])
+        if form == "s3":
+            self.services.aws.put_object(settings.mail_bucket, f"inbound/{ses_id}", raw)
+        event = self.client.events.generate_sns_event(message=json.dumps(notification))
+        self.client.lambda_.invoke("on_inbound_email", event)
+        self.drain()
+        return ses_id
+
+    def sent_mail(self) -> list[Any]:
+        """What the embedded SES sent (moto runs in this process), as parsed messages."""
+        from email import policy
+        from email.parser import Parser
+
+        from moto.backends import get_backend
+
+        backend = get_backend("ses")["123456789012"]["us-east-1"]
+        return [Parser(policy=policy.default).parsestr(m.raw_data) for m in backend.sent_messages]
+
     def queue_depth(self, url: str | None = None) -> int:
         attrs = self.pump.sqs.get_queue_attributes(
             QueueUrl=url or self.queue_url,
@@ -133,10 +165,14 @@ _queue_ids = itertools.count(1)
 @pytest.fixture(scope="session")
 def stage_tables(moto_endpoint: str) -> None:
     from chalicelib.config import get_settings, reset_settings
-    from chalicelib.infra import ensure_tables
+    from chalicelib.infra import ensure_mail, ensure_tables
 
     reset_settings()
     ensure_tables(get_settings())
+    ensure_mail(get_settings())
+    import boto3
+
+    boto3.client("ses").verify_email_identity(EmailAddress="hey@example.com")  # moto sends only from verified
 
 
 @pytest.fixture
@@ -157,6 +193,9 @@ def stack(moto_endpoint: str, fake_slack_server: Any, stage_tables: None,
     fake_slack_server.reset()
     reset_settings()
     bootstrap.override_ingress(None)
+    from moto.backends import get_backend
+
+    get_backend("ses")["123456789012"]["us-east-1"].sent_messages.clear()
     settings = get_settings()
     services = build_services(settings)
     truncate_tables()
@@ -178,6 +217,29 @@ def stack(moto_endpoint: str, fake_slack_server: Any, stage_tables: None,
     bootstrap.override_services(None)
     bootstrap.override_ingress(None)
     reset_settings()
+
+
+def ses_notification(ses_id: str, raw: bytes, bucket: str, *, verdicts: dict[str, str] | None = None,
+                     form: str = "s3", recipients: list[str] | None = None) -> dict[str, Any]:
+    import base64
+
+    v = {"spam": "PASS", "virus": "PASS", "spf": "PASS", "dkim": "PASS", "dmarc": "PASS", **(verdicts or {})}
+    action: dict[str, Any] = (
+        {"type": "S3", "topicArn": "arn:aws:sns:us-east-1:123456789012:t", "bucketName": bucket,
+         "objectKey": f"inbound/{ses_id}"}
+        if form == "s3" else {"type": "SNS", "topicArn": "arn:aws:sns:us-east-1:123456789012:t", "encoding": "BASE64"}
+    )
+    notification: dict[str, Any] = {
+        "notificationType": "Received",
+        "mail": {"timestamp": datetime.datetime.now(datetime.UTC).isoformat(timespec="milliseconds"),
+                 "source": "sender@example.net",
+                 "messageId": ses_id, "destination": recipients or ["hey@example.com"]},
+        "receipt": {"recipients": recipients or ["hey@example.com"], "action": action,
+                    **{f"{k}Verdict": {"status": s} for k, s in v.items()}},
+    }
+    if form != "s3":
+        notification["content"] = base64.b64encode(raw).decode()
+    return notification
 
 
 def load_json(path: Path) -> dict[str, Any]:

@@ -57,6 +57,16 @@ class ParsedEmail:
     reported_message_ids: list[str] = field(default_factory=list)
 
 
+def clean(value: str) -> str:
+    """Valid UTF-8 only.  The email package keeps raw header bytes (RFC 6532 UTF-8 headers, or
+    plain garbage) as lone surrogates: recover them as UTF-8 where they are, else replace them."""
+    try:
+        value = value.encode("utf-8", errors="surrogateescape").decode("utf-8", errors="replace")
+    except UnicodeEncodeError:
+        value = value.encode("utf-8", errors="replace").decode("utf-8")
+    return value.replace("\x00", "")
+
+
 def message_ids(value: str | None) -> list[str]:
     """Message-IDs in a header, normalised (no brackets, case kept, domain lowercased)."""
     if not value:
@@ -88,14 +98,14 @@ def _addresses(msg: Message, name: str) -> list[tuple[str, str]]:
     try:
         header = msg.get(name)
         if header is not None and hasattr(header, "addresses"):
-            return [(a.display_name, a.addr_spec.lower()) for a in header.addresses if isinstance(a, Address)
-                    and a.addr_spec and "@" in a.addr_spec]
+            return [(clean(a.display_name), clean(a.addr_spec).lower()) for a in header.addresses
+                    if isinstance(a, Address) and a.addr_spec and "@" in a.addr_spec]
     except Exception:  # noqa: BLE001, S110 - fall back to the lenient parser below
         pass
     raw = _header(msg, name)
     if not raw:
         return []
-    return [(n, a.lower()) for n, a in getaddresses([raw]) if a and "@" in a]
+    return [(clean(n), clean(a).lower()) for n, a in getaddresses([raw]) if a and "@" in a]
 
 
 def _decode_part(part: Message) -> str:
@@ -155,7 +165,7 @@ def _attachments(msg: Message, body_part: Message | None) -> list[Attachment]:
         if not isinstance(payload, bytes):
             raw = part.get_payload()
             payload = str(raw).encode("utf-8", errors="replace") if raw is not None else b""
-        found.append(Attachment(filename or "attachment", ctype, payload))
+        found.append(Attachment(clean(filename or "attachment"), ctype, payload))
     return found
 
 
@@ -182,6 +192,7 @@ def parse_email(raw: bytes) -> ParsedEmail:
     assert isinstance(msg, EmailMessage)
     senders = _addresses(msg, "From")
     text, body_part = _body(msg)
+    text = clean(text)
     truncated = len(text) > MAX_TEXT_CHARS
     if truncated:
         text = text[:MAX_TEXT_CHARS]
@@ -200,14 +211,14 @@ def parse_email(raw: bytes) -> ParsedEmail:
     local = (sender or "").split("@", 1)[0].lower()
     if local in ("mailer-daemon", "postmaster"):
         is_report = True
-    subject = " ".join((_header(msg, "Subject") or "").split())
-    ids = message_ids(_header(msg, "Message-ID"))
+    subject = clean(" ".join((_header(msg, "Subject") or "").split()))
+    ids = [clean(i) for i in message_ids(_header(msg, "Message-ID"))]
     return ParsedEmail(
         message_id=ids[0] if ids else None,
         in_reply_to=message_ids(_header(msg, "In-Reply-To")),
         references=message_ids(_header(msg, "References")),
         from_address=sender,
-        from_name=(senders[0][0] or None) if senders else None,
+        from_name=clean(senders[0][0]) or None if senders else None,
         to=[a for _, a in _addresses(msg, "To")],
         cc=[a for _, a in _addresses(msg, "Cc")],
         subject=subject,
