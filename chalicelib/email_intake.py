@@ -158,6 +158,25 @@ class EmailIntake:
         records = [dict(item.data or {}) for item in results]
         return records, encode_cursor(results.last_evaluated_key)
 
+    def feedback(self, message: dict[str, Any]) -> EmailOutcome:
+        """An SES bounce or complaint about mail we sent: a system note on that mail's ticket."""
+        fb = message["feedback"]
+        region_id = f"{fb['sent_message_id']}@{self.mailer().region}.amazonses.com" if self.support_address else ""
+        refs = self.tickets.resolve_refs([msgid_ref(region_id)] if region_id else [])
+        ref = next(iter(refs.values()), None)
+        ticket = self.tickets.find(ref.ticket_id) if ref else None
+        if ticket is None:
+            logger.info("ses feedback about mail we have no ticket for", extra={"delivery_id": message["delivery_id"]})
+            return EmailOutcome("ignored", reason="feedback-not-about-a-ticket")
+        stamp = str(fb.get("timestamp") or self.clock.now().isoformat())
+        note = f"{fb['type']} ({fb.get('subtype') or 'unspecified'}) for {', '.join(fb.get('recipients') or [])}"
+        self.tickets.append(ticket, NewMessage(
+            source_id=f"ses-feedback:{message['delivery_id']}",
+            at=dt.datetime.fromisoformat(stamp.replace("Z", "+00:00")),
+            role=SYSTEM, text=note, channel="email", author_id="ses", author_name="Amazon SES",
+        ))
+        return EmailOutcome("bounce-recorded", number_of(ticket))
+
     # -- entry point -----------------------------------------------------------
     def handle(self, message: dict[str, Any]) -> EmailOutcome:
         verdicts = message.get("verdicts") or {}

@@ -253,3 +253,73 @@ def test_whole_email_corpus(stack: Stack) -> None:
     held = api(stack, "/api/mail/held?kind=turned-away&limit=100")["mail"]
     assert len(held) == list(outcomes.values()).count("turned-away")
     assert list(outcomes.values()).count("opened") > len(files) // 2
+
+
+def corpus_notifications() -> list[Path]:
+    try:
+        return sorted(corpus_dir("ses").glob("*.json"))
+    except pytest.skip.Exception:
+        return []
+
+
+@pytest.mark.parametrize("path", corpus_notifications(), ids=lambda p: p.name)
+def test_corpus_ses_notifications(stack: Stack, path: Path) -> None:
+    """Real SES notifications (SNS envelopes and bare bodies): enqueued, ignored or rejected, never a crash;
+    those that carry the email inline go all the way through the worker."""
+    from chalicelib.bootstrap import Ingress, ingress
+    from chalicelib.handlers.email_events import handle_notification, parse_notification
+    from chalicelib.queue import InMemoryEventQueue
+
+    real = ingress()
+    queue = InMemoryEventQueue()
+    fake = Ingress(settings=real.settings, secrets=real.secrets, queue=queue, clock=real.clock)
+    notification = parse_notification(json.loads(path.read_text()))
+    result = handle_notification(notification, fake, stack.services.aws.put_object)
+    kind = notification.get("notificationType")
+    if kind == "Received":
+        assert result == "enqueued" and len(queue.messages) == 1
+        body = queue.messages[0].body
+        if "content" in notification:
+            outcome = stack.services.email_intake.handle(body)
+            expected = {"quarantined"} if "spamVerdict_FAIL" in path.name else {"opened", "turned-away"}
+            assert outcome.action in expected, (path.name, outcome)
+    elif kind in ("Bounce", "Complaint"):
+        assert result == "enqueued-feedback"
+        assert stack.services.email_intake.feedback(queue.messages[0].body).action == "ignored"
+    else:
+        assert result.startswith("ignored")
+
+
+def test_ses_bounce_of_an_agent_reply_is_recorded(stack: Stack) -> None:
+    from moto.backends import get_backend
+
+    from chalicelib.bootstrap import Ingress, ingress
+    from chalicelib.handlers.email_events import handle_notification
+    from chalicelib.queue import InMemoryEventQueue
+
+    raw, _ = mail()
+    stack.email(raw)
+    ses_id = get_backend("ses")["123456789012"]["us-east-1"].sent_messages[-1].id
+    notification = {"notificationType": "Bounce",
+                    "bounce": {"bounceType": "Permanent", "bounceSubType": "General", "feedbackId": "fb-1",
+                               "bouncedRecipients": [{"emailAddress": "wile@acme.example"}],
+                               "timestamp": "2026-11-29T10:00:00.000Z"},
+                    "mail": {"messageId": ses_id, "timestamp": "2026-11-29T09:59:00.000Z"}}
+    real = ingress()
+    queue = InMemoryEventQueue()
+    handle_notification(notification, Ingress(real.settings, real.secrets, queue, real.clock),
+                        stack.services.aws.put_object)
+    assert stack.services.email_intake.feedback(queue.messages[0].body).action == "bounce-recorded"
+    notes = [m["text"] for m in api(stack, "/api/tickets/1")["messages"] if m["role"] == "system"]
+    assert any(n.startswith("Bounce (Permanent / General) for wile@acme.example") for n in notes)
+
+
+@pytest.mark.parametrize(
+    "message",
+    ["not json", "[1]", json.dumps({"notificationType": "Received"}),
+     json.dumps({"notificationType": "Received", "mail": {"messageId": "m"}, "receipt": {"action": {"type": "S3"}}})],
+)
+def test_malformed_notifications_are_rejected_without_retry(stack: Stack, message: str) -> None:
+    event = stack.client.events.generate_sns_event(message=message)
+    stack.client.lambda_.invoke("on_inbound_email", event)  # no exception: nothing to retry
+    assert stack.queue_depth() == 0

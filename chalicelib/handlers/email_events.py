@@ -39,6 +39,8 @@ def inbound_key(message_id: str) -> str:
 def handle_notification(notification: dict[str, Any], ingress: Ingress, put_object: Any) -> str:
     """Validate, stash inline content in S3 if needed, enqueue. Returns what it did."""
     kind = notification.get("notificationType") or notification.get("eventType")
+    if kind in ("Bounce", "Complaint") and isinstance(notification.get("mail"), dict):
+        return _enqueue_feedback(str(kind), notification, ingress)
     if kind != "Received":
         logger.info("ses notification ignored", extra={"notification_type": str(kind)[:40]})
         return f"ignored:{kind}"
@@ -81,6 +83,28 @@ def handle_notification(notification: dict[str, Any], ingress: Ingress, put_obje
     count("InboundEmailsQueued")
     logger.info("inbound email enqueued", extra={"source": "email", "delivery_id": message_id})
     return "enqueued"
+
+
+def _enqueue_feedback(kind: str, notification: dict[str, Any], ingress: Ingress) -> str:
+    """SES feedback about mail *we* sent (bounces, complaints): recorded on its ticket by the worker."""
+    mail = notification["mail"]
+    detail = notification.get(kind.lower()) or {}
+    recipients = [str(r.get("emailAddress")) for r in detail.get(
+        "bouncedRecipients" if kind == "Bounce" else "complainedRecipients", []) if isinstance(r, dict)]
+    feedback_id = str(detail.get("feedbackId") or mail.get("messageId"))
+    body = {
+        "v": 1, "source": "email", "kind": "feedback", "delivery_id": feedback_id,
+        "feedback": {
+            "type": kind,
+            "subtype": " / ".join(str(detail.get(k)) for k in ("bounceType", "bounceSubType",
+                                                              "complaintFeedbackType") if detail.get(k)),
+            "sent_message_id": str(mail.get("messageId") or ""),
+            "recipients": recipients,
+            "timestamp": detail.get("timestamp") or mail.get("timestamp"),
+        },
+    }
+    ingress.queue.send(body, dedupe_key=f"ses-feedback:{feedback_id}", group=f"email-feedback:{feedback_id}"[:128])
+    return "enqueued-feedback"
 
 
 def handle_sns_event(event: Any, ingress: Ingress) -> str:

@@ -58,6 +58,9 @@ def process_message(body: str, receive_count: int, services: Services) -> str:
     if source == "slack" and kind == "event" and isinstance(message.get("payload"), dict):
         outcome = services.slack_intake.handle(message["payload"])
         return f"{outcome.action}" + (f" #{outcome.ticket_number}" if outcome.ticket_number else "")
+    if source == "email" and kind == "feedback":
+        fb = services.email_intake.feedback(message)
+        return f"{fb.action}" + (f" #{fb.ticket_number}" if fb.ticket_number else "")
     if source == "email" and kind == "received":
         mail = services.email_intake.handle(message)
         return f"{mail.action}" + (f" #{mail.ticket_number}" if mail.ticket_number else "")
