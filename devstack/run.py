@@ -3,6 +3,7 @@
   embedded AWS (moto server) ... http://127.0.0.1:5050  (DynamoDB, SQS, S3, SNS, SES, SSM)
   fake Slack Web API ........... http://127.0.0.1:9001/api/  (unless SLACK_API_URL is set)
   the API (chalice local) ...... http://127.0.0.1:8000
+  SMTP ingress (plays SES) ..... 127.0.0.1:2525 -> S3 + SNS notification -> the email function
   queue pump ................... SQS events queue -> the worker function, like Lambda's mapping
 
 Every setting has a documented dev default and can be overridden by environment variable.
@@ -34,6 +35,8 @@ DEFAULTS = {
     "MOTO_PORT": "5050",
     "FAKE_SLACK_PORT": "9001",
     "API_PORT": "8000",
+    "SMTP_PORT": "2525",
+    "SUPPORT_ADDRESS": "hey@example.com",
     "POWERTOOLS_LOG_LEVEL": "WARNING",
     "POWERTOOLS_METRICS_DISABLED": "true",
 }
@@ -103,6 +106,9 @@ def main() -> int:
 
     settings = get_settings()
     info = bootstrap(settings)
+    import boto3
+
+    boto3.client("ses").verify_email_identity(EmailAddress=str(settings.support_address))  # moto: verified senders
     services = build_services(settings)
     directory_file = Path(os.environ.get("DIRECTORY_FILE", ROOT / "devstack" / "directory.toml"))
     services.directory.replace(parse_directory(directory_file.read_text()))
@@ -140,6 +146,22 @@ def main() -> int:
     pump_thread = threading.Thread(target=pump.run_forever, args=(stop,), daemon=True)
     pump_thread.start()
 
+    from devstack.smtp import sns_invoker, start_smtp, subscribe_tap
+
+    tap_url = subscribe_tap(topic_arn=info["inbound_topic"], queue_name=f"support-hero-{settings.stage}-sns-tap",
+                            region=settings.region, endpoint_url=os.environ["AWS_ENDPOINT_URL"])
+    sns_pump = Pump(
+        queue_url=tap_url,
+        invoke=sns_invoker(app_module.on_inbound_email, LambdaContext()),
+        endpoint_url=os.environ["AWS_ENDPOINT_URL"],
+        retry_delay=2,
+        on_error=lambda exc: log.warning("email function failed (will retry): %s: %s", type(exc).__name__, exc),
+    )
+    threading.Thread(target=sns_pump.run_forever, args=(stop,), daemon=True).start()
+    smtp = start_smtp(host="127.0.0.1", port=int(env["SMTP_PORT"]), bucket=settings.mail_bucket,
+                      topic_arn=info["inbound_topic"], region=settings.region,
+                      endpoint_url=os.environ["AWS_ENDPOINT_URL"])
+
     try:
         wait_http(f"http://127.0.0.1:{env['API_PORT']}/api/tickets", seconds=30)
     except RuntimeError:
@@ -153,6 +175,8 @@ Support Hero local stack is running.
   embedded AWS (moto)     {os.environ['AWS_ENDPOINT_URL']}   tables: {', '.join(info['tables'])}
   events queue            {info['queue']}
   fake Slack Web API      {os.environ['SLACK_API_URL']}{'' if fake else '  (yours: SLACK_API_URL)'}
+  SMTP ingress (as SES)   127.0.0.1:{env['SMTP_PORT']}  support address {settings.support_address}
+  outbound email          the embedded SES ({os.environ['AWS_ENDPOINT_URL']}/moto-api/ lists what was sent)
   Slack signing secret    {env['SLACK_SIGNING_SECRET']}
   agent API tokens        ada: {DEV_TOKENS['ada']}   bo: {DEV_TOKENS['bo']}
 
@@ -160,6 +184,7 @@ Try it (in another terminal):
   .venv/bin/python -m devstack.send reaction        # Ada reacts :ticket: on the sample community message
   curl -s -H 'Authorization: Bearer {DEV_TOKENS['ada']}' http://127.0.0.1:{env['API_PORT']}/api/tickets/1
   curl -s http://127.0.0.1:{env['FAKE_SLACK_PORT']}/_fake/calls?method=chat.postMessage
+  .venv/bin/python -m devstack.mail --from someone@acme.example --subject "Builds fail"   # an email ticket
 
 Ctrl-C stops everything.""",
         flush=True,
@@ -180,6 +205,7 @@ Ctrl-C stops everything.""",
             api.wait(timeout=5)
         except subprocess.TimeoutExpired:
             api.kill()
+        smtp.stop()
         if fake is not None:
             fake.stop()
         moto.stop()

@@ -47,10 +47,13 @@ def test_policies_are_scoped_to_the_stage(stage: str, function: str, path: Path)
         assert "*" not in actions
         if any(a.startswith(SCOPED_SERVICES) for a in actions):
             assert "*" not in resources, statement
-            assert all(f"support-hero-{stage}-" in r or f"/support-hero/{stage}/" in r for r in resources), statement
+            assert all(f"support-hero-{stage}-" in r or f"/support-hero/{stage}/" in r or r.startswith("arn:aws:ses:")
+                       for r in resources), statement
     granted = {a for s in policy["Statement"] for a in s["Action"]}
     if function == "api_handler":
         assert "sqs:SendMessage" in granted and "sqs:ReceiveMessage" not in granted
+    elif function == "on_inbound_email":
+        assert granted >= {"sqs:SendMessage", "s3:PutObject"} and not any(a.startswith("dynamodb:") for a in granted)
     else:
         assert {"sqs:ReceiveMessage", "sqs:DeleteMessage"} <= granted and "sqs:SendMessage" not in granted
 

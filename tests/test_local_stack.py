@@ -42,7 +42,8 @@ def wait_for(predicate: Any, seconds: float = 30) -> Any:
 
 
 def test_make_run_reaction_opens_ticket_one(tmp_path: Any) -> None:
-    ports = {"API_PORT": free_port(), "MOTO_PORT": free_port(), "FAKE_SLACK_PORT": free_port()}
+    ports = {"API_PORT": free_port(), "MOTO_PORT": free_port(), "FAKE_SLACK_PORT": free_port(),
+             "SMTP_PORT": free_port()}
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("AWS_", "SLACK_", "EVENTS_", "TABLE_", "SUPPORT_HERO"))}
     env.update({k: str(v) for k, v in ports.items()})
@@ -71,6 +72,45 @@ def test_make_run_reaction_opens_ticket_one(tmp_path: Any) -> None:
         assert len(get(calls_url)[1]) == 1
         assert [t["number"] for t in get(f"{api}/api/tickets?view=all", token="dev-token-ada")[1]["tickets"]] == [1]
         assert get(f"{api}/api/tickets/1")[0] == 401
+
+        # Email: SMTP on the local port plays SES; outbound mail goes to the embedded SES.
+        import boto3
+
+        ses = boto3.client("ses", region_name="us-east-1", endpoint_url=f"http://127.0.0.1:{ports['MOTO_PORT']}",
+                           aws_access_key_id="testing", aws_secret_access_key="testing")
+
+        def sent() -> float:
+            return float(ses.get_send_quota()["SentLast24Hours"])
+
+        def mail(*args: str) -> str:
+            out = subprocess.run([sys.executable, "-m", "devstack.mail", *args], cwd=ROOT, env=env,
+                                 capture_output=True, text=True, timeout=30, check=True)
+            return out.stdout.split()[-1]
+
+        first = mail("--from", "someone@acme.example", "--subject", "Builds fail", "--text", "Since 10:00")
+
+        def email_ticket() -> Any:
+            status, body = get(f"{api}/api/tickets/2", token="dev-token-ada")
+            return body if status == 200 and body["confirmed"] else None
+
+        ticket = wait_for(email_ticket)
+        assert ticket["channel"] == "email" and ticket["priority"] == "high"
+        acknowledged = wait_for(sent)
+        mail("--from", "someone@acme.example", "--subject", "Re: Builds fail", "--text", "Still", "--in-reply-to",
+             first)
+        wait_for(lambda: len(get(f"{api}/api/tickets/2", token="dev-token-ada")[1]["messages"]) == 3)
+        reply = urllib.request.Request(f"{api}/api/tickets/2/replies", data=b'{"text": "Fixed."}', method="POST",
+                                       headers={"Authorization": "Bearer dev-token-ada",
+                                                "Content-Type": "application/json"})
+        assert urllib.request.urlopen(reply, timeout=10).status == 202
+        wait_for(lambda: get(f"{api}/api/tickets/2", token="dev-token-ada")[1]["messages"][-1]["delivery"]["status"]
+                 == "sent")
+        after_reply = sent()
+        assert after_reply > acknowledged
+        mail("--from", "ooo@acme.example", "--subject", "Out of office", "--header", "Auto-Submitted: auto-replied")
+        wait_for(lambda: get(f"{api}/api/tickets/3", token="dev-token-ada")[0] == 200)
+        time.sleep(1)
+        assert sent() == after_reply  # no acknowledgement to an auto-reply
     finally:
         os.killpg(stack.pid, signal.SIGINT)
         try:
