@@ -42,6 +42,7 @@ bench: $(STAMP)
 deploy: $(STAMP)
 	SUPPORT_HERO_STAGE=$(STAGE) $(PY) -m chalicelib.cli bootstrap
 	SUPPORT_HERO_STAGE=$(STAGE) $(VENV)/bin/chalice deploy --stage $(STAGE)
+	SUPPORT_HERO_STAGE=$(STAGE) $(PY) -m chalicelib.cli bootstrap  # now that the email function exists
 
 package: $(STAMP)
 	SUPPORT_HERO_STAGE=$(STAGE) $(VENV)/bin/chalice package --stage $(STAGE) build/package

@@ -143,8 +143,35 @@ def ensure_mail(settings: Settings) -> dict[str, Any]:
     return result
 
 
+def email_function_name(settings: Settings) -> str:
+    return f"support-hero-{settings.stage}-on_inbound_email"
+
+
+def ensure_inbound_failure_destination(settings: Settings) -> dict[str, Any]:
+    """Nothing lost on the email path: SNS invokes the email function asynchronously; after
+    Lambda's retries a failed notification goes to this queue (an on-failure destination),
+    from where it can be replayed. The function exists only after ``chalice deploy``, so this
+    step is skipped until then (``make deploy`` runs bootstrap again afterwards)."""
+    sqs = _client("sqs", settings)
+    name = f"support-hero-{settings.stage}-inbound-failed"
+    url, arn = _ensure_queue(sqs, name, {"SqsManagedSseEnabled": "true",
+                                         "MessageRetentionPeriod": str(14 * 24 * 3600)})
+    lam = _client("lambda", settings)
+    function = email_function_name(settings)
+    try:
+        lam.get_function(FunctionName=function)
+    except lam.exceptions.ResourceNotFoundException:
+        return {"inbound_failed_queue": url, "inbound_failure_destination": "skipped: function not deployed yet"}
+    lam.put_function_event_invoke_config(
+        FunctionName=function, MaximumRetryAttempts=2, MaximumEventAgeInSeconds=6 * 3600,
+        DestinationConfig={"OnFailure": {"Destination": arn}},
+    )
+    return {"inbound_failed_queue": url, "inbound_failure_destination": arn}
+
+
 def bootstrap(settings: Settings) -> dict[str, Any]:
     tables = ensure_tables(settings)
     queues = ensure_queues(settings)
     mail = ensure_mail(settings)
-    return {"tables": tables, "queue": queues.url, "dead_letter_queue": queues.dlq_url, **mail}
+    failed = ensure_inbound_failure_destination(settings)
+    return {"tables": tables, "queue": queues.url, "dead_letter_queue": queues.dlq_url, **mail, **failed}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -86,6 +87,24 @@ def test_bootstrap_is_idempotent_and_sets_safety_features(stack: object) -> None
     assert int(attrs["VisibilityTimeout"]) >= 6 * settings.worker_timeout_seconds
     assert json.loads(attrs["RedrivePolicy"])["maxReceiveCount"] == MAX_RECEIVE_COUNT
     assert json.loads(attrs["RedrivePolicy"])["deadLetterTargetArn"].endswith("-dlq.fifo")
+    assert first["inbound_failure_destination"].startswith("skipped")
+    # Once the email function is deployed, a re-run points its async failures at the failed-mail queue.
+    import io
+    import zipfile
+
+    from chalicelib.infra import email_function_name
+
+    code = io.BytesIO()
+    with zipfile.ZipFile(code, "w") as z:
+        z.writestr("app.py", "def on_inbound_email(event, context):\n    return None\n")
+    role = boto3.client("iam").create_role(RoleName=f"r-{os.getpid()}", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    lam = boto3.client("lambda")
+    lam.create_function(FunctionName=email_function_name(settings), Runtime="python3.11", Role=role,
+                        Handler="app.on_inbound_email", Code={"ZipFile": code.getvalue()})
+    third = bootstrap(settings)
+    config = lam.get_function_event_invoke_config(FunctionName=email_function_name(settings))
+    assert config["DestinationConfig"]["OnFailure"]["Destination"] == third["inbound_failure_destination"]
+    assert third["inbound_failure_destination"].endswith(":support-hero-test-inbound-failed")
     dynamodb = boto3.client("dynamodb")
     for table in first["tables"]:
         backups = dynamodb.describe_continuous_backups(TableName=table)["ContinuousBackupsDescription"]

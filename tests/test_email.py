@@ -323,3 +323,31 @@ def test_malformed_notifications_are_rejected_without_retry(stack: Stack, messag
     event = stack.client.events.generate_sns_event(message=message)
     stack.client.lambda_.invoke("on_inbound_email", event)  # no exception: nothing to retry
     assert stack.queue_depth() == 0
+
+
+def test_reply_that_ses_keeps_refusing_is_shown_failed_not_dropped(stack: Stack) -> None:
+    import boto3
+
+    raw, _ = mail()
+    stack.email(raw)
+    boto3.client("ses").delete_identity(Identity="hey@example.com")  # SES now rejects our sender
+    try:
+        assert stack.api("POST", "/api/tickets/1/replies", body={"text": "hello"}).status_code == 202
+        stack.drain()
+    finally:
+        boto3.client("ses").verify_email_identity(EmailAddress="hey@example.com")
+    delivery = api(stack, "/api/tickets/1")["messages"][-1]["delivery"]
+    assert delivery["status"] == "failed" and "MessageRejected" in delivery["error"] and delivery["attempts"] == 5
+    assert stack.queue_depth(stack.dlq_url) == 1
+
+
+def test_long_body_is_truncated_and_the_raw_mail_kept(stack: Stack) -> None:
+    raw, _ = mail(body="line of text\n" * 10_000)
+    stack.email(raw)
+    first = api(stack, "/api/tickets/1")["messages"][0]
+    assert len(first["text"]) < 70_000 and first["text"].endswith("kept with the original email.]")
+    from chalicelib.models.tickets import Message
+
+    item = next(iter(Message.query("email:" + first["key"].split("#email:", 1)[1])))
+    bucket, _, key = item.raw_ref.removeprefix("s3://").partition("/")
+    assert stack.services.aws.get_object(bucket, key) == raw
