@@ -205,8 +205,8 @@ def parse_email(raw: bytes) -> ParsedEmail:
     except (TypeError, ValueError, IndexError):
         date = None
     content_type = msg.get_content_type()
-    report_type = (msg.get_param("report-type") or "") if content_type == "multipart/report" else ""
-    is_report = content_type == "multipart/report" and str(report_type).lower() in ("delivery-status", "")
+    # Delivery-status and disposition (read-receipt) reports alike are machine-made mail.
+    is_report = content_type == "multipart/report"
     sender = senders[0][1] if senders else None
     local = (sender or "").split("@", 1)[0].lower()
     if local in ("mailer-daemon", "postmaster"):
