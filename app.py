@@ -6,10 +6,11 @@ from chalice.app import Chalice, SNSEvent, SQSEvent
 
 from chalicelib import bootstrap
 from chalicelib.config import events_queue_name, inbound_mail_topic_name
-from chalicelib.handlers import api, slack_events
+from chalicelib.handlers import api, github_events, slack_events
 
 app = Chalice(app_name="support-hero")
 app.register_blueprint(slack_events.bp)
+app.register_blueprint(github_events.bp)
 app.register_blueprint(api.bp)
 
 

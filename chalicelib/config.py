@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+DEFAULT_GITHUB_API_URL = "https://api.github.com"
 
 
 def _env(name: str, default: str | None = None) -> str | None:
@@ -65,6 +66,7 @@ class Settings:
     directory_cache_seconds: int
     worker_timeout_seconds: int
     support_address: str | None
+    github_api_url: str
     mail_bucket: str
     inbound_mail_topic: str
     email_ack_enabled: bool
@@ -97,6 +99,7 @@ def get_settings() -> Settings:
         directory_cache_seconds=int(_env("DIRECTORY_CACHE_SECONDS", "60") or 60),
         worker_timeout_seconds=int(_env("WORKER_TIMEOUT_SECONDS", "30") or 30),
         support_address=(_env("SUPPORT_ADDRESS") or "").lower() or None,
+        github_api_url=(_env("GITHUB_API_URL") or DEFAULT_GITHUB_API_URL).rstrip("/"),
         mail_bucket=_env("MAIL_BUCKET") or f"support-hero-{stage}-mail",
         inbound_mail_topic=inbound_mail_topic_name(),
         email_ack_enabled=(_env("EMAIL_ACK", "true") or "true").lower() in ("1", "true", "yes", "on"),

@@ -50,6 +50,13 @@ class TeamSettings:
     team_name: str = "Support"
     ticket_emoji: str = "ticket"
     tier_priorities: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_TIER_PRIORITIES))
+    github_repos: tuple[str, ...] = ()
+    github_issue_labels: tuple[str, ...] = ("question", "support")
+    github_open_every_issue: bool = False
+    github_pull_request_comments: bool = False
+
+    def watches(self, repo: str | None) -> bool:
+        return bool(repo) and (repo or "").lower() in {r.lower() for r in self.github_repos}
 
     def priority_for(self, tier: str | None) -> str:
         return self.tier_priorities.get(tier or "community", "normal")
@@ -68,6 +75,7 @@ class Directory:
     _community: frozenset[str] = field(init=False, repr=False, compare=False)
     _by_domain: dict[str, Customer] = field(init=False, repr=False, compare=False)
     _by_email: dict[str, TeamMember] = field(init=False, repr=False, compare=False)
+    _by_github: dict[str, TeamMember] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         # Lookup tables derived once (the dataclass is frozen, hence object.__setattr__).
@@ -77,6 +85,7 @@ class Directory:
         object.__setattr__(self, "_community", frozenset(c.id for c in self.community_channels))
         object.__setattr__(self, "_by_domain", {d.lower(): c for c in self.customers for d in c.email_domains})
         object.__setattr__(self, "_by_email", {m.email.lower(): m for m in self.members if m.email})
+        object.__setattr__(self, "_by_github", {m.github_login.lower(): m for m in self.members if m.github_login})
 
     def member_by_slack(self, user_id: str | None) -> TeamMember | None:
         return self._by_slack.get(user_id) if user_id else None
@@ -97,6 +106,9 @@ class Directory:
                 return self._by_domain[domain]
             domain = domain.partition(".")[2]
         return None
+
+    def member_by_github(self, login: str | None) -> TeamMember | None:
+        return self._by_github.get(login.lower()) if login else None
 
     def member_by_email(self, address: str | None) -> TeamMember | None:
         return self._by_email.get(address.lower()) if address else None
@@ -120,7 +132,11 @@ class Directory:
 
     @classmethod
     def from_items(cls, items: dict[str, dict[str, Any]]) -> Directory:
-        settings = TeamSettings(**items["settings"]) if "settings" in items else TeamSettings()
+        raw = dict(items.get("settings") or {})
+        for key in ("github_repos", "github_issue_labels"):
+            if key in raw:
+                raw[key] = tuple(raw[key])
+        settings = TeamSettings(**raw)
         members, customers, channels = [], [], []
         for sk, data in sorted(items.items()):
             kind = sk.split("#", 1)[0]
@@ -179,10 +195,25 @@ def parse_directory(text: str) -> Directory:
         if prio not in PRIORITIES:
             raise DirectoryError(f"[team.priorities]: unknown priority '{prio}' (one of {', '.join(PRIORITIES)})")
         priorities[tier] = prio
+    github = doc.get("github", {})
+    if not isinstance(github, dict):
+        raise DirectoryError("[github] must be a table")
+    repos = _str_list(github, "repos", "[github]")
+    for repo in repos:
+        if repo.count("/") != 1 or not all(repo.split("/")):
+            raise DirectoryError(f"[github]: repository '{repo}' must look like owner/name")
+    for key in ("open_every_issue", "pull_request_comments"):
+        if not isinstance(github.get(key, False), bool):
+            raise DirectoryError(f"[github]: '{key}' must be true or false")
     settings = TeamSettings(
         team_name=_optional_str(team, "name", "[team]") or "Support",
         ticket_emoji=(_optional_str(team, "ticket_emoji", "[team]") or "ticket").strip(":"),
         tier_priorities=priorities,
+        github_repos=repos,
+        github_issue_labels=tuple(lbl.lower() for lbl in _str_list(github, "issue_labels", "[github]"))
+        if "issue_labels" in github else ("question", "support"),
+        github_open_every_issue=bool(github.get("open_every_issue", False)),
+        github_pull_request_comments=bool(github.get("pull_request_comments", False)),
     )
 
     members: list[TeamMember] = []

@@ -41,6 +41,24 @@ def verify_slack_signature(
         raise SignatureError("X-Slack-Signature does not match")
 
 
+def verify_github_signature(*, secret: str, body: bytes, signature_256: str | None) -> None:
+    """Check GitHub's ``X-Hub-Signature-256`` (the SHA-1 ``X-Hub-Signature`` alone is not accepted).
+
+    https://docs.github.com/en/webhooks/using-webhooks/validating-webhook-deliveries
+    """
+    if not signature_256:
+        raise SignatureError("missing X-Hub-Signature-256")
+    if not signature_256.startswith("sha256=") or len(signature_256) != 71:
+        raise SignatureError("malformed X-Hub-Signature-256")
+    expected = github_signature(secret, body)
+    if not hmac.compare_digest(expected.encode("ascii"), signature_256.encode("ascii", "replace")):
+        raise SignatureError("X-Hub-Signature-256 does not match")
+
+
+def github_signature(secret: str, body: bytes) -> str:
+    return "sha256=" + hmac.new(secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
+
+
 def slack_signature(signing_secret: str, timestamp: str, body: bytes) -> str:
     """The signature Slack would send (for tests, the local stack and benchmarks)."""
     basestring = b"v0:" + timestamp.encode("ascii") + b":" + body

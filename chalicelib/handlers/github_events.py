@@ -1,0 +1,83 @@
+"""``POST /github/webhook``: verify, enqueue, answer. Nothing heavy is imported here."""
+
+from __future__ import annotations
+
+import json
+import urllib.parse
+from typing import Any
+
+from chalice.app import Blueprint, Request, Response
+
+from chalicelib import bootstrap
+from chalicelib.awslite import AwsError
+from chalicelib.bootstrap import Ingress
+from chalicelib.handlers.http import error, ok
+from chalicelib.observability import count, logger
+from chalicelib.secrets import SecretMissing
+from chalicelib.security import SignatureError, verify_github_signature
+
+bp = Blueprint(__name__)
+
+HANDLED = {"issue_comment": {"created", "edited", "deleted"}, "issues": {"opened", "closed", "reopened", "edited"}}
+
+
+@bp.route("/github/webhook", methods=["POST"],
+          content_types=["application/json", "application/x-www-form-urlencoded"])
+def github_webhook() -> Response:
+    request = bp.current_request
+    assert request is not None
+    return handle_github_webhook(request, bootstrap.ingress())
+
+
+def _group(payload: dict[str, Any]) -> str:
+    repo = (payload.get("repository") or {}).get("full_name") or "-"
+    number = (payload.get("issue") or {}).get("number") or "-"
+    return f"github:{repo}#{number}"[:128]
+
+
+def handle_github_webhook(request: Request, ingress: Ingress) -> Response:
+    raw = request.raw_body or b""
+    body = raw.encode("utf-8") if isinstance(raw, str) else raw
+    if len(body) > ingress.settings.max_body_bytes:
+        return error(413, "request body too large")
+    try:
+        secret = ingress.secrets.get("GITHUB_WEBHOOK_SECRET")
+    except (SecretMissing, AwsError):
+        logger.exception("github webhook secret unavailable")
+        return error(503, "webhook secret unavailable")
+    try:
+        verify_github_signature(secret=secret, body=body,
+                                signature_256=request.headers.get("x-hub-signature-256"))
+    except SignatureError as exc:
+        logger.warning("github signature rejected", extra={"reason": str(exc)})
+        count("GitHubSignatureRejected")
+        return error(401, "invalid signature")
+    event = request.headers.get("x-github-event") or ""
+    delivery = request.headers.get("x-github-delivery") or ""
+    if not event or not delivery:
+        return error(400, "X-GitHub-Event and X-GitHub-Delivery are required")
+    try:
+        text = body.decode("utf-8")
+        if (request.headers.get("content-type") or "").startswith("application/x-www-form-urlencoded"):
+            text = urllib.parse.parse_qs(text).get("payload", [""])[0]
+        payload: Any = json.loads(text)
+    except (UnicodeDecodeError, ValueError):
+        return error(400, "body is not valid JSON")
+    if not isinstance(payload, dict):
+        return error(400, "body must be a JSON object")
+    if event == "ping":
+        return ok({"ok": True, "zen": payload.get("zen")})
+    action = payload.get("action")
+    if action not in HANDLED.get(event, set()):
+        logger.info("github event ignored", extra={"event": event[:40], "action": str(action)[:40],
+                                                   "delivery_id": delivery})
+        return ok({"ok": True, "ignored": True})
+    message = {"v": 1, "source": "github", "kind": "webhook", "event": event, "delivery_id": delivery,
+               "payload": payload}
+    try:
+        ingress.queue.send(message, dedupe_key=f"github:{delivery}", group=_group(payload))
+    except AwsError:
+        logger.exception("enqueue failed", extra={"source": "github", "delivery_id": delivery})
+        return error(503, "could not enqueue the delivery, retry later")
+    logger.info("github delivery enqueued", extra={"source": "github", "delivery_id": delivery, "event": event})
+    return ok(status=202)
