@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from chalice.app import Chalice, SNSEvent, SQSEvent
+from chalice.app import Chalice, CloudWatchEvent, Rate, SNSEvent, SQSEvent
 
 from chalicelib import bootstrap
 from chalicelib.config import events_queue_name, inbound_mail_topic_name
@@ -26,3 +26,12 @@ def on_inbound_email(event: SNSEvent) -> None:
     from chalicelib.handlers.email_events import handle_sns_event
 
     handle_sns_event(event, bootstrap.ingress())
+
+
+@app.schedule(Rate(1, unit=Rate.DAYS), name="reconcile_github")
+def reconcile_github(event: CloudWatchEvent) -> None:
+    """Nightly: linked issues closed while a webhook was lost still reach their requesters."""
+    from chalicelib.observability import logger
+
+    done = bootstrap.services().github_intake.reconcile()
+    logger.info("github reconciler finished", extra={"caught_up": len(done)})

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from chalicelib.channels.email import Mailer, reply_address, reply_subject
+from chalicelib.channels.github import GitHubApi
 from chalicelib.channels.slack import SlackApi
 from chalicelib.directory_store import DirectoryStore
 from chalicelib.models.tickets import Message, Ticket
@@ -35,11 +36,12 @@ class UnsupportedChannel(Exception):
 
 class ReplyDelivery:
     def __init__(self, *, tickets: TicketService, directory: DirectoryStore, slack: SlackApi,
-                 mailer: Callable[[], Mailer], max_receives: int = 5) -> None:
+                 mailer: Callable[[], Mailer], github: Callable[[], GitHubApi], max_receives: int = 5) -> None:
         self.tickets = tickets
         self.directory = directory
         self.slack = slack
         self.mailer = mailer
+        self.github = github
         self.max_receives = max_receives
 
     def deliver(self, ticket_id: str, message_key: str, receive_count: int) -> DeliveryOutcome:
@@ -58,6 +60,8 @@ class ReplyDelivery:
                 ref = self._slack(ticket, message, was_sending)
             elif kind == "email":
                 ref = self._email(ticket, message)
+            elif kind == "github":
+                ref = self._github(ticket, message)
             else:
                 raise UnsupportedChannel(f"no delivery adapter for {kind!r}")
         except Exception as exc:
@@ -91,6 +95,13 @@ class ReplyDelivery:
             icon_url=member.avatar_url if member else None,
             metadata={"event_type": REPLY_EVENT, "event_payload": {"message_key": message.message_key}},
         )
+
+    def _github(self, ticket: Ticket, message: Message) -> str:
+        """An issue comment that mentions the requester (the comment itself is the reply)."""
+        origin = ticket.origin or {}
+        comment = self.github().create_comment(str(origin["repo"]), int(origin["number"]),
+                                               f"@{origin['login']} {message.text or ''}")
+        return f"github-comment:{comment.get('id')}"
 
     def _email(self, ticket: Ticket, message: Message) -> str:
         """An email in the customer's thread: In-Reply-To their latest mail, References the chain."""

@@ -11,12 +11,15 @@ from pynamodb.connection import Connection
 
 from chalicelib.aws import AwsClients
 from chalicelib.channels.email import Mailer
+from chalicelib.channels.github import GitHubApi
 from chalicelib.channels.slack import SlackApi
 from chalicelib.clock import Clock, SystemClock
 from chalicelib.config import Settings, endpoint_url
 from chalicelib.delivery import ReplyDelivery
 from chalicelib.directory_store import DirectoryStore
 from chalicelib.email_intake import EmailIntake
+from chalicelib.github_intake import GitHubIntake
+from chalicelib.links import LinkStore
 from chalicelib.models import bind_models
 from chalicelib.queue import EventQueue, SqsEventQueue
 from chalicelib.secrets import PowertoolsSecrets, SecretReader
@@ -37,6 +40,8 @@ class Services:
     queue: EventQueue
     aws: AwsClients
     email_intake: EmailIntake
+    links: LinkStore
+    github_intake: GitHubIntake
 
 
 def build_services(
@@ -51,7 +56,9 @@ def build_services(
     bind_models(table_prefix=settings.table_prefix, region=settings.region, host=host)
     secrets = secrets or PowertoolsSecrets(settings.secrets_max_age)
     directory = DirectoryStore(clock, settings.directory_cache_seconds)
-    tickets = TicketService(clock=clock, directory=directory, connection=Connection(region=settings.region, host=host))
+    links = LinkStore(clock)
+    tickets = TicketService(clock=clock, directory=directory, connection=Connection(region=settings.region, host=host),
+                            links=links)
     reader = secrets
     slack = SlackApi(token=lambda: reader.get("SLACK_BOT_TOKEN"), base_url=settings.slack_api_url)
     aws = AwsClients(settings.region)
@@ -61,6 +68,15 @@ def build_services(
             raise RuntimeError("SUPPORT_ADDRESS is not configured: no email can be sent")
         return Mailer(ses=lambda: aws.client("ses"), region=settings.region, support_address=settings.support_address)
 
+    github_client: list[GitHubApi] = []
+
+    def github() -> GitHubApi:
+        if not github_client:
+            github_client.append(GitHubApi(token=lambda: reader.get("GITHUB_TOKEN"), base_url=settings.github_api_url))
+        return github_client[0]
+
+    events_queue = queue or SqsEventQueue(queue_name=settings.events_queue_name, region=settings.region,
+                                          queue_url=settings.events_queue_url)
     email_intake = EmailIntake(
         tickets=tickets, directory=directory, clock=clock, get_object=aws.get_object, put_object=aws.put_object,
         mailer=mailer, support_address=settings.support_address, mail_bucket=settings.mail_bucket,
@@ -74,10 +90,11 @@ def build_services(
         tickets=tickets,
         slack=slack,
         slack_intake=SlackIntake(tickets=tickets, directory=directory, slack=slack),
-        delivery=ReplyDelivery(tickets=tickets, directory=directory, slack=slack, mailer=mailer),
-        queue=queue
-        or SqsEventQueue(queue_name=settings.events_queue_name, region=settings.region,
-                         queue_url=settings.events_queue_url),
+        delivery=ReplyDelivery(tickets=tickets, directory=directory, slack=slack, mailer=mailer, github=github),
+        queue=events_queue,
         aws=aws,
         email_intake=email_intake,
+        links=links,
+        github_intake=GitHubIntake(tickets=tickets, directory=directory, links=links, github=github,
+                                   queue=events_queue),
     )

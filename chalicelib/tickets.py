@@ -31,6 +31,7 @@ from pynamodb.transactions import TransactWrite
 from chalicelib.clock import Clock
 from chalicelib.directory import TeamMember
 from chalicelib.directory_store import DirectoryStore
+from chalicelib.links import LinkStore, issues_in
 from chalicelib.models.tickets import ExternalRef, Message, Ticket
 from chalicelib.observability import count, logger
 
@@ -178,10 +179,21 @@ def _check_cursor(start: dict[str, Any], view: str, member_id: str | None) -> No
 
 
 class TicketService:
-    def __init__(self, *, clock: Clock, directory: DirectoryStore, connection: Connection) -> None:
+    def __init__(self, *, clock: Clock, directory: DirectoryStore, connection: Connection,
+                 links: LinkStore | None = None) -> None:
         self.clock = clock
         self.directory = directory
         self._connection = connection
+        self.links = links
+
+    def _autolink(self, ticket: Ticket, text: str | None) -> None:
+        """A message naming an issue URL of a watched repository links the ticket to it."""
+        if self.links is None or not text or "github.com/" not in text:
+            return
+        settings = self.directory.load().settings
+        for issue in issues_in(text):
+            if settings.watches(issue.repo):
+                self.links.link(ticket, issue)
 
     def _tx(self) -> TransactWrite:
         return TransactWrite(connection=self._connection)
@@ -296,6 +308,8 @@ class TicketService:
                     batch.save(self._message_item(cmd.ticket_id, m))
         count("TicketsOpened")
         logger.info("ticket opened", extra={"ticket_number": number, "source": cmd.channel})
+        for m in messages:
+            self._autolink(ticket, m.text)
         return OpenResult(ticket, created=True, lease=lease)
 
     def tombstone(self, ticket_id: str) -> bool:
@@ -412,6 +426,8 @@ class TicketService:
             ticket.message_count = int(ticket.message_count or 0) + 1
             ticket.version = int(ticket.version or 0) + 1
             ticket.updated_at = now
+            if m.role in (CUSTOMER, AGENT, INTERNAL):
+                self._autolink(ticket, m.text)
             return AppendResult(ticket, item, appended=True)
         raise Contention(f"ticket {ticket.number} changed {MAX_ATTEMPTS} times while appending")
 
@@ -580,6 +596,31 @@ class TicketService:
             ExternalRef(idem_ref).update(actions=[ExternalRef.target.set(result.message.message_key)])
         return result.message, True
 
+    def add_notice(self, ticket: Ticket, text: str, *, key: str, author_name: str) -> tuple[Message | None, bool]:
+        """An automatic message to the requester (e.g. "the issue was closed"), delivered through the
+        ticket's channel like a reply, once per ``key`` whatever the redeliveries."""
+        ref = f"notice:{key}:{ticket.ticket_id}"
+        m = NewMessage(source_id=f"notice:{uuid.uuid4().hex}", at=self.clock.now(), role=SYSTEM, text=text,
+                       channel="system", author_id="system", author_name=author_name, delivery_status="queued")
+        result = self.append(ticket, m, idempotency_ref=ref)
+        if not result.appended:
+            previous = self._replayed(ref, ticket) if self._ref_target(ref) else None
+            return previous, False
+        assert result.message is not None
+        ExternalRef(ref).update(actions=[ExternalRef.target.set(result.message.message_key)])
+        return result.message, True
+
+    def _ref_target(self, ref: str) -> str | None:
+        try:
+            return ExternalRef.get(ref, consistent_read=True).target
+        except DoesNotExist:
+            return None
+
+    def set_pending(self, ticket: Ticket) -> None:
+        """Waiting on something outside the ticket (e.g. the customer, after an issue closed)."""
+        if ticket.status in (NEW, OPEN):
+            self._set_fields(ticket, status=PENDING, status_changed_at=self.clock.now())
+
     def _replayed(self, idem_ref: str, ticket: Ticket) -> Message | None:
         try:
             ref = ExternalRef.get(idem_ref, consistent_read=True)
@@ -660,6 +701,7 @@ def ticket_summary(ticket: Ticket) -> dict[str, Any]:
         "priority": ticket.priority,
         "assignee": ticket.assignee,
         "tags": sorted(ticket.tags or ()),
+        "links": sorted(ticket.links or ()),
         "channel": ticket.channel,
         "requester": {"id": ticket.requester_id, "name": ticket.requester_name},
         "customer": ticket.customer_id,

@@ -42,7 +42,7 @@ class Pump:
         region: str = "us-east-1",
         endpoint_url: str | None = None,
         batch_size: int = 1,
-        retry_delay: int = 0,
+        retry_delay: int | None = 0,
         on_error: Callable[[BaseException], None] | None = None,
     ) -> None:
         self.sqs = boto3.client("sqs", region_name=region, endpoint_url=endpoint_url)
@@ -77,6 +77,8 @@ class Pump:
             self.failures += 1
             if self.on_error:
                 self.on_error(exc)
+            if self.retry_delay is None:
+                return len(messages)  # as Lambda does: the message waits out its visibility timeout
             for m in messages:
                 try:
                     self.sqs.change_message_visibility(

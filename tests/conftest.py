@@ -38,6 +38,8 @@ os.environ.update(
         "SLACK_BOT_TOKEN": BOT_TOKEN,
         "POWERTOOLS_METRICS_NAMESPACE": "SupportHeroTest",
         "SUPPORT_ADDRESS": "hey@example.com",
+        "GITHUB_WEBHOOK_SECRET": "test-github-secret",
+        "GITHUB_TOKEN": "ghp-test",
         "MAIL_BUCKET": "support-hero-test-mail",
         "POWERTOOLS_LOG_LEVEL": "WARNING",
     }
@@ -76,6 +78,16 @@ def fake_slack_server() -> Iterator[Any]:
     fake.stop()
 
 
+@pytest.fixture(scope="session")
+def fake_github_server() -> Iterator[Any]:
+    from devstack.fake_github import FakeGitHub
+
+    fake = FakeGitHub(token="ghp-test").start()
+    os.environ["GITHUB_API_URL"] = fake.base_url
+    yield fake
+    fake.stop()
+
+
 def sign(body: bytes, timestamp: int | None = None, secret: str = SIGNING_SECRET) -> dict[str, str]:
     from chalicelib.security import slack_signature
 
@@ -93,6 +105,7 @@ class Stack:
 
     client: Any
     slack: Any
+    github: Any
     services: Any
     pump: Any
     queue_url: str
@@ -102,6 +115,18 @@ class Stack:
     def post_event(self, payload: dict[str, Any] | bytes, headers: dict[str, str] | None = None) -> Any:
         body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
         return self.client.http.post("/slack/events", headers=headers or sign(body), body=body)
+
+    def github_delivery(self, event: str, payload: dict[str, Any] | bytes, delivery: str | None = None,
+                        headers: dict[str, str] | None = None) -> Any:
+        import uuid
+
+        from chalicelib.security import github_signature
+
+        body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+        h = {"Content-Type": "application/json", "X-GitHub-Event": event,
+             "X-GitHub-Delivery": delivery or str(uuid.uuid4()),
+             "X-Hub-Signature-256": github_signature("test-github-secret", body)}
+        return self.client.http.post("/github/webhook", headers=headers if headers is not None else h, body=body)
 
     def drain(self) -> int:
         return int(self.pump.drain())
@@ -176,7 +201,7 @@ def stage_tables(moto_endpoint: str) -> None:
 
 
 @pytest.fixture
-def stack(moto_endpoint: str, fake_slack_server: Any, stage_tables: None,
+def stack(moto_endpoint: str, fake_slack_server: Any, fake_github_server: Any, stage_tables: None,
           monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
     from chalice.test import Client
 
@@ -191,6 +216,7 @@ def stack(moto_endpoint: str, fake_slack_server: Any, stage_tables: None,
     # A fresh queue pair per test (SQS FIFO remembers dedupe ids for 5 minutes); emptied tables.
     monkeypatch.setenv("EVENTS_QUEUE_NAME", f"support-hero-test-{os.getpid()}-{next(_queue_ids)}.fifo")
     fake_slack_server.reset()
+    fake_github_server.reset()
     reset_settings()
     bootstrap.override_ingress(None)
     from moto.backends import get_backend
@@ -213,7 +239,8 @@ def stack(moto_endpoint: str, fake_slack_server: Any, stage_tables: None,
             invoke=lambda event: client.lambda_.invoke("on_event", event),
             endpoint_url=moto_endpoint,
         )
-        yield Stack(client, fake_slack_server, services, pump, queues.url, queues.dlq_url, moto_endpoint)
+        yield Stack(client, fake_slack_server, fake_github_server, services, pump, queues.url, queues.dlq_url,
+                    moto_endpoint)
     bootstrap.override_services(None)
     bootstrap.override_ingress(None)
     reset_settings()

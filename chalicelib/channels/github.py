@@ -21,6 +21,8 @@ class GitHubError(Exception):
 class GitHubApi:
     def __init__(self, *, token: Callable[[], str], base_url: str, timeout: float = 10,
                  clock: Callable[[], float] = time.time) -> None:
+        if not base_url.startswith(("https://", "http://")):
+            raise ValueError("GITHUB_API_URL must be an http(s) URL")
         self._token = token
         self.base_url = base_url.rstrip("/")
         self._timeout = timeout
@@ -28,7 +30,7 @@ class GitHubApi:
 
     def _request(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
         data = json.dumps(body).encode() if body is not None else None
-        request = urllib.request.Request(
+        request = urllib.request.Request(  # noqa: S310 - the scheme is checked in __init__
             self.base_url + path, data=data, method=method,
             headers={"Authorization": f"Bearer {self._token()}", "Accept": "application/vnd.github+json",
                      "X-GitHub-Api-Version": "2022-11-28", "User-Agent": "support-hero",

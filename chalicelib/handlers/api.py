@@ -200,3 +200,30 @@ def held_mail() -> Response:
         raise ApiError(400, f"limit must be between 1 and {MAX_PAGE}")
     records, cursor = services.email_intake.held(kind, limit, params.get("cursor"))
     return ok({"kind": kind, "mail": records, "next_cursor": cursor})
+
+
+@bp.route("/api/tickets/{number}/links", methods=["POST"], content_types=["application/json"])
+@_guard
+def link_issue(number: str) -> Response:
+    """Link a ticket to a GitHub issue of a watched repository: ``{"issue": "owner/repo#12"}`` or its URL."""
+    from chalicelib.links import IssueRef
+    from chalicelib.tickets import ticket_summary
+
+    request = _request()
+    services = bootstrap.services()
+    authenticate(request, services)
+    raw = request.raw_body or b""
+    try:
+        body = json.loads(raw or b"null")
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise ApiError(400, "body is not valid JSON") from exc
+    if not isinstance(body, dict) or set(body) != {"issue"} or not isinstance(body["issue"], str):
+        raise ApiError(400, 'body must be {"issue": "owner/repo#12"} or {"issue": "https://github.com/.../issues/12"}')
+    issue = IssueRef.parse(body["issue"])
+    if issue is None:
+        raise ApiError(400, "issue must look like owner/repo#12 or https://github.com/owner/repo/issues/12")
+    if not services.directory.load().settings.watches(issue.repo):
+        raise ApiError(400, f"{issue.repo} is not a watched repository (see [github] in the directory)")
+    ticket = services.tickets.by_number(_number(number))
+    created = services.links.link(ticket, issue)
+    return ok({"ticket": ticket_summary(ticket), "linked": issue.key}, status=201 if created else 200)

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from chalicelib.observability import count, logger, metrics
-from chalicelib.queue import delete_processed
+from chalicelib.queue import defer, delete_processed
+from chalicelib.retry import RetryLater
 from chalicelib.services import Services
 from chalicelib.tickets import WorkInProgress
 
@@ -58,6 +59,9 @@ def process_message(body: str, receive_count: int, services: Services) -> str:
     if source == "slack" and kind == "event" and isinstance(message.get("payload"), dict):
         outcome = services.slack_intake.handle(message["payload"])
         return f"{outcome.action}" + (f" #{outcome.ticket_number}" if outcome.ticket_number else "")
+    if source == "github" and kind == "webhook" and isinstance(message.get("payload"), dict):
+        gh = services.github_intake.handle(str(message.get("event")), message["payload"])
+        return f"{gh.action}" + (f" #{gh.ticket_number}" if gh.ticket_number else "")
     if source == "email" and kind == "feedback":
         fb = services.email_intake.feedback(message)
         return f"{fb.action}" + (f" #{fb.ticket_number}" if fb.ticket_number else "")
@@ -79,6 +83,12 @@ def handle_sqs_event(event: Any, services: Services) -> list[str]:
             logger.append_keys(delivery_id=delivery_id, sqs_message_id=record.message_id)
             try:
                 outcome = process_message(record.body, record.receive_count, services)
+            except RetryLater as exc:
+                # Rate limited: wait as long as the peer asked, not the queue's default, never a hot loop.
+                logger.info("deferred by the peer", extra={"reason": str(exc), "delay": exc.delay})
+                defer(services.queue, record.receipt_handle, exc.delay)
+                delete_processed(services.queue, done)
+                raise
             except WorkInProgress as exc:
                 # Another worker holds the lease (e.g. still posting the confirmation): not a failure.
                 logger.info("deferred: work in progress elsewhere", extra={"reason": str(exc)})

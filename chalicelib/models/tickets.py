@@ -84,6 +84,7 @@ class Ticket(Model):
     priority = UnicodeAttribute(null=True)
     assignee = UnicodeAttribute(null=True)
     tags = UnicodeSetAttribute(null=True)
+    links = UnicodeSetAttribute(null=True)  # GitHub issues, "owner/repo#12"
     subject = UnicodeAttribute(null=True)
     channel = UnicodeAttribute(null=True)
     origin = JSONAttribute(null=True)
