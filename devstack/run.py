@@ -36,6 +36,9 @@ DEFAULTS = {
     "FAKE_SLACK_PORT": "9001",
     "API_PORT": "8000",
     "SMTP_PORT": "2525",
+    "FAKE_GITHUB_PORT": "9002",
+    "GITHUB_WEBHOOK_SECRET": "dev-github-webhook-secret",
+    "GITHUB_TOKEN": "ghp-dev",
     "SUPPORT_ADDRESS": "hey@example.com",
     "POWERTOOLS_LOG_LEVEL": "WARNING",
     "POWERTOOLS_METRICS_DISABLED": "true",
@@ -50,7 +53,8 @@ def configure_environment() -> dict[str, str]:
     for key, value in DEFAULTS.items():
         os.environ.setdefault(key, value)
     os.environ.setdefault("AWS_ENDPOINT_URL", f"http://127.0.0.1:{os.environ['MOTO_PORT']}")
-    for var in ("AWS_PROFILE", "SLACK_SIGNING_SECRET_PARAM", "SLACK_BOT_TOKEN_PARAM"):
+    for var in ("AWS_PROFILE", "SLACK_SIGNING_SECRET_PARAM", "SLACK_BOT_TOKEN_PARAM", "GITHUB_WEBHOOK_SECRET_PARAM",
+                "GITHUB_TOKEN_PARAM"):
         os.environ.pop(var, None)
     return dict(os.environ)
 
@@ -98,6 +102,14 @@ def main() -> int:
         fake = FakeSlack(bot_token=env["SLACK_BOT_TOKEN"]).start(port=int(env["FAKE_SLACK_PORT"]))
         os.environ["SLACK_API_URL"] = fake.base_url
         seed_fake_slack(fake)
+
+    fake_github = None
+    if not os.environ.get("GITHUB_API_URL"):
+        from devstack.fake_github import FakeGitHub
+
+        fake_github = FakeGitHub(token=env["GITHUB_TOKEN"]).start(port=int(env["FAKE_GITHUB_PORT"]))
+        os.environ["GITHUB_API_URL"] = fake_github.base_url
+        fake_github.set_issue("Codertocat/Hello-World", 1, title="Spelling error in the README file")
 
     from chalicelib.config import get_settings
     from chalicelib.directory import parse_directory
@@ -176,6 +188,8 @@ Support Hero local stack is running.
   events queue            {info['queue']}
   fake Slack Web API      {os.environ['SLACK_API_URL']}{'' if fake else '  (yours: SLACK_API_URL)'}
   SMTP ingress (as SES)   127.0.0.1:{env['SMTP_PORT']}  support address {settings.support_address}
+  fake GitHub API         {os.environ['GITHUB_API_URL']}{'' if fake_github else '  (yours: GITHUB_API_URL)'}  \
+webhook secret {env['GITHUB_WEBHOOK_SECRET']}, watching Codertocat/Hello-World
   outbound email          the embedded SES ({os.environ['AWS_ENDPOINT_URL']}/moto-api/ lists what was sent)
   Slack signing secret    {env['SLACK_SIGNING_SECRET']}
   agent API tokens        ada: {DEV_TOKENS['ada']}   bo: {DEV_TOKENS['bo']}
@@ -185,6 +199,8 @@ Try it (in another terminal):
   curl -s -H 'Authorization: Bearer {DEV_TOKENS['ada']}' http://127.0.0.1:{env['API_PORT']}/api/tickets/1
   curl -s http://127.0.0.1:{env['FAKE_SLACK_PORT']}/_fake/calls?method=chat.postMessage
   .venv/bin/python -m devstack.mail --from someone@acme.example --subject "Builds fail"   # an email ticket
+  .venv/bin/python -m devstack.send github-comment  # an outsider asks on Codertocat/Hello-World#1
+  .venv/bin/python -m devstack.send github-close    # the issue closes: everyone linked hears about it
 
 Ctrl-C stops everything.""",
         flush=True,
@@ -206,6 +222,8 @@ Ctrl-C stops everything.""",
         except subprocess.TimeoutExpired:
             api.kill()
         smtp.stop()
+        if fake_github is not None:
+            fake_github.stop()
         if fake is not None:
             fake.stop()
         moto.stop()

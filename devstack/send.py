@@ -20,6 +20,8 @@ import uuid
 
 from chalicelib.security import slack_signature
 
+DEFAULT_TEXT = "Hello from the sample event"
+
 
 def post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, str]:
     request = urllib.request.Request(url, data=body, headers=headers, method="POST")
@@ -30,10 +32,43 @@ def post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, str]:
         return exc.code, exc.read().decode()
 
 
+def send_github(args: argparse.Namespace) -> int:
+    from chalicelib.security import github_signature
+
+    repo = {"full_name": "Codertocat/Hello-World"}
+    issue = {"number": args.issue, "title": "Spelling error in the README file",
+             "html_url": f"https://github.com/Codertocat/Hello-World/issues/{args.issue}",
+             "user": {"login": "Codertocat"}, "labels": []}
+    now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    if args.kind == "github-comment":
+        event = "issue_comment"
+        payload = {"action": "created", "repository": repo, "sender": {"login": args.login, "type": "User"},
+                   "issue": {**issue, "state": "open"},
+                   "comment": {"id": int(time.time() * 1000), "created_at": now,
+                               "body": "When will this be fixed?" if args.text == DEFAULT_TEXT else args.text,
+                               "user": {"login": args.login, "type": "User"}, "author_association": "NONE"}}
+    else:
+        event = "issues"
+        payload = {"action": "closed", "repository": repo, "sender": {"login": "ada-hero", "type": "User"},
+                   "issue": {**issue, "state": "closed", "closed_at": now, "updated_at": now}}
+    body = json.dumps(payload).encode()
+    delivery = args.delivery or str(uuid.uuid4())
+    status, text = post(f"{args.api}/github/webhook", body, {
+        "Content-Type": "application/json", "X-GitHub-Event": event, "X-GitHub-Delivery": delivery,
+        "X-Hub-Signature-256": github_signature(args.github_secret, body),
+    })
+    print(f"{status} {text}  (delivery {delivery})")
+    return 0 if status < 300 else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m devstack.send", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("kind", choices=["reaction", "message"])
+    parser.add_argument("kind", choices=["reaction", "message", "github-comment", "github-close"])
+    parser.add_argument("--github-secret", default=os.environ.get("GITHUB_WEBHOOK_SECRET", "dev-github-webhook-secret"))
+    parser.add_argument("--login", default="curious-user", help="GitHub login of the commenter")
+    parser.add_argument("--issue", type=int, default=1)
+    parser.add_argument("--delivery", default=None, help="X-GitHub-Delivery; reuse to simulate a redelivery")
     parser.add_argument("--api", default=f"http://127.0.0.1:{os.environ.get('API_PORT', '8000')}")
     parser.add_argument("--fake-slack", default=f"http://127.0.0.1:{os.environ.get('FAKE_SLACK_PORT', '9001')}")
     parser.add_argument("--secret", default=os.environ.get("SLACK_SIGNING_SECRET", "dev-slack-signing-secret"))
@@ -41,11 +76,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--user")
     parser.add_argument("--ts", default=None)
     parser.add_argument("--thread", default=None)
-    parser.add_argument("--text", default="Hello from the sample event")
+    parser.add_argument("--text", default=DEFAULT_TEXT)
     parser.add_argument("--emoji", default="ticket")
     parser.add_argument("--event-id", default=None, help="reuse to simulate Slack redelivering an event")
     args = parser.parse_args(argv)
 
+    if args.kind.startswith("github-"):
+        return send_github(args)
     ts = args.ts or f"{time.time():.6f}"
     if args.kind == "reaction":
         channel, user = args.channel or "C0COMMUNITY", args.user or "U0HERO1"

@@ -53,10 +53,13 @@ def test_policies_are_scoped_to_the_stage(stage: str, function: str, path: Path)
     granted = {a for s in policy["Statement"] for a in s["Action"]}
     if function == "api_handler":
         assert "sqs:SendMessage" in granted and "sqs:ReceiveMessage" not in granted
+    elif function == "reconcile_github":
+        assert "sqs:SendMessage" in granted and "sqs:ReceiveMessage" not in granted
     elif function == "on_inbound_email":
         assert granted >= {"sqs:SendMessage", "s3:PutObject"} and not any(a.startswith("dynamodb:") for a in granted)
     else:
-        assert {"sqs:ReceiveMessage", "sqs:DeleteMessage"} <= granted and "sqs:SendMessage" not in granted
+        # The worker consumes, and enqueues the deliveries of issue-closed notices it fans out.
+        assert {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:SendMessage"} <= granted
 
 
 def test_the_worker_may_read_the_secrets_it_is_configured_with() -> None:
@@ -70,6 +73,8 @@ def test_the_worker_may_read_the_secrets_it_is_configured_with() -> None:
 
         assert any(r.endswith(env["SLACK_BOT_TOKEN_PARAM"]) for r in ssm_resources(worker)), stage
         assert any(r.endswith(env["SLACK_SIGNING_SECRET_PARAM"]) for r in ssm_resources(api)), stage
+        assert any(r.endswith(env["GITHUB_WEBHOOK_SECRET_PARAM"]) for r in ssm_resources(api)), stage
+        assert any(r.endswith(env["GITHUB_TOKEN_PARAM"]) for r in ssm_resources(worker)), stage
 
 
 def test_bootstrap_is_idempotent_and_sets_safety_features(stack: object) -> None:

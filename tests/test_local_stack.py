@@ -43,7 +43,7 @@ def wait_for(predicate: Any, seconds: float = 30) -> Any:
 
 def test_make_run_reaction_opens_ticket_one(tmp_path: Any) -> None:
     ports = {"API_PORT": free_port(), "MOTO_PORT": free_port(), "FAKE_SLACK_PORT": free_port(),
-             "SMTP_PORT": free_port()}
+             "SMTP_PORT": free_port(), "FAKE_GITHUB_PORT": free_port()}
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("AWS_", "SLACK_", "EVENTS_", "TABLE_", "SUPPORT_HERO"))}
     env.update({k: str(v) for k, v in ports.items()})
@@ -111,6 +111,40 @@ def test_make_run_reaction_opens_ticket_one(tmp_path: Any) -> None:
         wait_for(lambda: get(f"{api}/api/tickets/3", token="dev-token-ada")[0] == 200)
         time.sleep(1)
         assert sent() == after_reply  # no acknowledgement to an auto-reply
+
+        # GitHub: an outsider's comment opens ticket #4 linked to the issue; the Slack ticket #1 is linked
+        # too; an agent reply becomes a comment; closing the issue (delivered twice) notifies each once.
+        def github(*args: str) -> None:
+            out = subprocess.run([sys.executable, "-m", "devstack.send", *args, "--api", api], cwd=ROOT, env=env,
+                                 capture_output=True, text=True, timeout=30)
+            assert out.returncode == 0, out.stdout + out.stderr
+
+        github("github-comment")
+        gh_ticket = wait_for(lambda: get(f"{api}/api/tickets/4", token="dev-token-ada")[1]
+                             if get(f"{api}/api/tickets/4", token="dev-token-ada")[0] == 200 else None)
+        assert gh_ticket["channel"] == "github" and gh_ticket["links"] == ["Codertocat/Hello-World#1"]
+        link = urllib.request.Request(f"{api}/api/tickets/1/links", data=b'{"issue": "Codertocat/Hello-World#1"}',
+                                      method="POST", headers={"Authorization": "Bearer dev-token-ada",
+                                                              "Content-Type": "application/json"})
+        assert urllib.request.urlopen(link, timeout=10).status == 201
+        answer = urllib.request.Request(f"{api}/api/tickets/4/replies", data=b'{"text": "Friday."}', method="POST",
+                                        headers={"Authorization": "Bearer dev-token-ada",
+                                                 "Content-Type": "application/json"})
+        assert urllib.request.urlopen(answer, timeout=10).status == 202
+        fake_gh = f"http://127.0.0.1:{ports['FAKE_GITHUB_PORT']}/_fake/calls"
+
+        def comments() -> list[str]:
+            return [c["body"]["body"] for c in get(fake_gh)[1] if c["method"] == "POST"]
+
+        wait_for(lambda: comments() == ["@curious-user Friday."])
+        github("github-close", "--delivery", "close-1")
+        github("github-close", "--delivery", "close-1")
+        wait_for(lambda: len(comments()) == 2)
+        wait_for(lambda: len(get(calls_url)[1]) == 2)
+        time.sleep(2.5)
+        assert len(comments()) == 2 and "was closed" in comments()[-1]
+        slack_posts = get(calls_url)[1]
+        assert len(slack_posts) == 2 and slack_posts[-1]["params"]["thread_ts"] == "1700000000.000100"
     finally:
         os.killpg(stack.pid, signal.SIGINT)
         try:
