@@ -17,6 +17,7 @@ import time
 import urllib.error
 import urllib.request
 import uuid
+from pathlib import Path
 
 from chalicelib.security import slack_signature
 
@@ -53,6 +54,14 @@ def send_github(args: argparse.Namespace) -> int:
                    "issue": {**issue, "state": "closed", "closed_at": now, "updated_at": now}}
     body = json.dumps(payload).encode()
     delivery = args.delivery or str(uuid.uuid4())
+    # GitHub's "Redeliver" sends the very same bytes under the same X-GitHub-Delivery: so do we.
+    saved = Path(__file__).resolve().parent.parent / ".devstack" / "deliveries" / f"{delivery}.json"
+    if args.delivery and saved.exists():
+        stored = json.loads(saved.read_text())
+        event, body = stored["event"], stored["body"].encode()
+    else:
+        saved.parent.mkdir(parents=True, exist_ok=True)
+        saved.write_text(json.dumps({"event": event, "body": body.decode()}))
     status, text = post(f"{args.api}/github/webhook", body, {
         "Content-Type": "application/json", "X-GitHub-Event": event, "X-GitHub-Delivery": delivery,
         "X-Hub-Signature-256": github_signature(args.github_secret, body),
