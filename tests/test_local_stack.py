@@ -44,8 +44,8 @@ def wait_for(predicate: Any, seconds: float = 30) -> Any:
 def test_make_run_reaction_opens_ticket_one(tmp_path: Any) -> None:
     ports = {"API_PORT": free_port(), "MOTO_PORT": free_port(), "FAKE_SLACK_PORT": free_port(),
              "SMTP_PORT": free_port(), "FAKE_GITHUB_PORT": free_port()}
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("AWS_", "SLACK_", "EVENTS_", "TABLE_", "SUPPORT_HERO"))}
+    # A user's shell, not the test session's settings (which point at the test's own fakes).
+    env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "TERM")}
     env.update({k: str(v) for k, v in ports.items()})
     log = (tmp_path / "run.log").open("w+")
     stack = subprocess.Popen([sys.executable, "-m", "devstack.run"], cwd=ROOT, env=env, stdout=log,
