@@ -219,9 +219,10 @@ class EmailIntake:
         member = directory.member_by_email(parsed.from_address)
         if ticket is not None:
             role = AGENT if member else CUSTOMER
-            result = self.tickets.append(
-                ticket, self._message(parsed, message, role, parsed.reply_text, ses_id), idempotency_ref=own_ref
-            )
+            new = self._message(parsed, message, role, parsed.reply_text, ses_id)
+            if member:
+                new = NewMessage(**{**new.__dict__, "author_id": member.id, "author_name": member.name})
+            result = self.tickets.append(ticket, new, idempotency_ref=own_ref)
             if result.message is not None:
                 self._attach(ticket.ticket_id, result.message, parsed, message, ses_id)
             self._flag_auth(result.ticket, verdicts)

@@ -364,6 +364,10 @@ class TicketService:
             if ticket.status == NEW:
                 ticket.status = OPEN
                 ticket.status_changed_at = m.at
+            if not ticket.assignee and m.author_id and ticket.status in UNSOLVED:
+                # Whoever first answers an unassigned ticket owns it (until solved or handed over).
+                ticket.assignee = m.author_id
+                ticket.unassigned = None
 
     def append(self, ticket: Ticket, m: NewMessage, *, idempotency_ref: str | None = None) -> AppendResult:
         """Add ``m`` to ``ticket`` once.  DynamoDB requests: one TransactWriteItems (plus a
@@ -380,6 +384,7 @@ class TicketService:
                 "solved": ticket.solved_at,
                 "changed": ticket.status_changed_at,
                 "unassigned": ticket.unassigned,
+                "assignee": ticket.assignee,
             }
             self._apply(ticket, m)
             now = self.clock.now()
@@ -395,6 +400,7 @@ class TicketService:
                 ("solved", Ticket.solved_at),
                 ("changed", Ticket.status_changed_at),
                 ("unassigned", Ticket.unassigned),
+                ("assignee", Ticket.assignee),
             ):
                 value = getattr(ticket, attr.attr_name)
                 if value != before[name]:

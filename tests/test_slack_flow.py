@@ -225,3 +225,14 @@ def test_same_event_twice_in_flight_makes_one_ticket(stack: Stack) -> None:
     assert all(type(e).__name__ == "WorkInProgress" for e in errors)
     assert len(tickets(stack)) == 1
     assert len(posts(stack)) == 1
+
+
+def test_first_team_member_to_answer_owns_the_ticket(stack: Stack) -> None:
+    send(stack, message("U0ACME1", "C0ACME", ASK_TS, "Help"))
+    assert [t["number"] for t in tickets(stack, "unassigned")] == [1]
+    send(stack, message("U0HERO2", "C0ACME", "1700000100.000100", "Bo here, looking", thread_ts=ASK_TS))
+    send(stack, message("U0HERO1", "C0ACME", "1700000200.000100", "Ada too", thread_ts=ASK_TS))
+    assert ticket(stack, 1)["assignee"] == "bo"
+    assert tickets(stack, "unassigned") == []
+    mine = json.loads(stack.api("GET", "/api/tickets?view=mine", token="dev-token-bo").body)["tickets"]
+    assert [t["number"] for t in mine] == [1]
