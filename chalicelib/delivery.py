@@ -9,6 +9,7 @@ the ticket before it goes to the DLQ.  A reply is never silently dropped.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -131,3 +132,46 @@ class ReplyDelivery:
         self.tickets.add_refs(ticket, [f"email-msgid:{i}" for i in sent.ids])
         message.update(actions=[Message.email_message_id.set(sent.message_id)])
         return f"ses:{sent.ses_message_id}"
+
+
+NOTICE_WINDOW_SECONDS = 3600
+
+
+class OwnerNotices:
+    """Tell a ticket's new owner by Slack DM: hand-overs always, plain assignments at most once
+    an hour per ticket (the claim is a conditional write, so retries and races send one)."""
+
+    def __init__(self, *, tickets: TicketService, directory: DirectoryStore, slack: SlackApi) -> None:
+        self.tickets = tickets
+        self.directory = directory
+        self.slack = slack
+
+    def notify(self, ticket_id: str, member_id: str, note: str | None, version: int) -> DeliveryOutcome:
+        from pynamodb.exceptions import PutError
+
+        from chalicelib.models.tickets import ExternalRef
+
+        ticket = self.tickets.find(ticket_id)
+        member = self.directory.load().member(member_id)
+        if ticket is None or member is None or not member.slack_user_id:
+            return DeliveryOutcome("ignored:no-slack-user")
+        now = self.tickets.clock.now()
+        key = f"owner-notice:{ticket_id}:{member_id}" + (f":handover:{version}" if note else "")
+        condition = ExternalRef.ref.does_not_exist()
+        if not note:
+            condition = condition | (ExternalRef.created_at < now - dt.timedelta(seconds=NOTICE_WINDOW_SECONDS))
+        try:
+            ExternalRef(key, ticket_id=ticket_id, number=ticket.number, created_at=now).save(condition=condition)
+        except PutError as exc:
+            if exc.cause_response_code == "ConditionalCheckFailedException":
+                return DeliveryOutcome("throttled", number_of(ticket))
+            raise
+        summary = f"*#{ticket.number}* {ticket.subject} ({ticket.channel}, {ticket.priority})"
+        text = (f":handshake: Ticket {summary} was handed over to you.\n>{note}" if note
+                else f":ticket: Ticket {summary} is now yours.")
+        try:
+            self.slack.direct_message(member.slack_user_id, text)
+        except Exception:
+            ExternalRef(key).delete()  # let the retry send it
+            raise
+        return DeliveryOutcome("notified", number_of(ticket))

@@ -15,7 +15,7 @@ from chalicelib.channels.github import GitHubApi
 from chalicelib.channels.slack import SlackApi
 from chalicelib.clock import Clock, SystemClock
 from chalicelib.config import Settings, endpoint_url
-from chalicelib.delivery import ReplyDelivery
+from chalicelib.delivery import OwnerNotices, ReplyDelivery
 from chalicelib.directory_store import DirectoryStore
 from chalicelib.email_intake import EmailIntake
 from chalicelib.github_intake import GitHubIntake
@@ -25,6 +25,7 @@ from chalicelib.queue import EventQueue, SqsEventQueue
 from chalicelib.secrets import PowertoolsSecrets, SecretReader
 from chalicelib.slack_intake import SlackIntake
 from chalicelib.tickets import TicketService
+from chalicelib.triage import TriageService
 
 
 @dataclass
@@ -42,6 +43,8 @@ class Services:
     email_intake: EmailIntake
     links: LinkStore
     github_intake: GitHubIntake
+    triage: TriageService
+    owner_notices: OwnerNotices
 
 
 def build_services(
@@ -97,4 +100,6 @@ def build_services(
         links=links,
         github_intake=GitHubIntake(tickets=tickets, directory=directory, links=links, github=github,
                                    queue=events_queue),
+        triage=TriageService(clock=clock, connection=Connection(region=settings.region, host=host)),
+        owner_notices=OwnerNotices(tickets=tickets, directory=directory, slack=slack),
     )

@@ -724,6 +724,10 @@ def ticket_summary(ticket: Ticket) -> dict[str, Any]:
     }
 
 
+def audit_view(m: Message) -> dict[str, Any]:
+    return {"at": m.created_at.isoformat(), "by": {"id": m.author_id, "name": m.author_name}, "change": m.text}
+
+
 def message_view(m: Message) -> dict[str, Any]:
     return {
         "key": m.message_key,

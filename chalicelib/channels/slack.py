@@ -138,6 +138,10 @@ class SlackApi:
         result = self.client.chat_postMessage(**kwargs)
         return str(result["ts"])
 
+    def direct_message(self, user_id: str, text: str) -> str:
+        channel = str(self.client.conversations_open(users=user_id)["channel"]["id"])
+        return self.post(channel=channel, text=text)
+
     def find_own_post(self, channel: str, thread_ts: str, event_type: str, key: str, value: str) -> str | None:
         """The ts of our earlier post in a thread tagged with ``metadata`` (crash recovery)."""
         me = self.identity()

@@ -64,6 +64,7 @@ def _guard(fn: Any) -> Any:
 
     def wrapper(*args: Any, **kwargs: Any) -> Response:
         from chalicelib.tickets import Contention, InvalidInput, TicketNotFound, WorkInProgress
+        from chalicelib.triage import Conflict
 
         try:
             result: Response = fn(*args, **kwargs)
@@ -78,6 +79,8 @@ def _guard(fn: Any) -> Any:
             return error(409, str(exc))
         except Contention as exc:
             return error(503, str(exc))
+        except Conflict as exc:
+            return error(409, str(exc))
 
     wrapper.__name__ = fn.__name__
     wrapper.__doc__ = fn.__doc__
@@ -107,13 +110,18 @@ def list_tickets() -> Response:
 @bp.route("/api/tickets/{number}", methods=["GET"])
 @_guard
 def get_ticket(number: str) -> Response:
-    from chalicelib.tickets import message_view, ticket_summary
+    from chalicelib.tickets import audit_view, message_view, ticket_summary
 
     services = bootstrap.services()
     authenticate(_request(), services)
     ticket = services.tickets.by_number(_number(number))
     conversation = services.tickets.conversation(ticket)
-    return ok({**ticket_summary(ticket), "origin": ticket.origin, "messages": [message_view(m) for m in conversation]})
+    return ok({
+        **ticket_summary(ticket),
+        "origin": ticket.origin,
+        "messages": [message_view(m) for m in conversation if m.role != "audit"],
+        "audit": [audit_view(m) for m in conversation if m.role == "audit"],
+    })
 
 
 @bp.route("/api/tickets/{number}/replies", methods=["POST"], content_types=["application/json"])
@@ -227,3 +235,106 @@ def link_issue(number: str) -> Response:
     ticket = services.tickets.by_number(_number(number))
     created = services.links.link(ticket, issue)
     return ok({"ticket": ticket_summary(ticket), "linked": issue.key}, status=201 if created else 200)
+
+
+def _json_object(raw: bytes | str | None, allowed: set[str]) -> dict[str, Any]:
+    data = raw.encode("utf-8") if isinstance(raw, str) else (raw or b"")
+    if not data.strip():
+        raise ApiError(400, "body is empty: send a JSON object")
+    try:
+        body = json.loads(data)
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise ApiError(400, "body is not valid JSON") from exc
+    if not isinstance(body, dict):
+        raise ApiError(400, "body must be a JSON object")
+    unknown = set(body) - allowed
+    if unknown:
+        raise ApiError(400, f"unknown field(s): {', '.join(sorted(unknown))}")
+    return body
+
+
+def _optional_str(body: dict[str, Any], key: str) -> str | None:
+    value = body.get(key)
+    if value is not None and not isinstance(value, str):
+        raise ApiError(400, f"'{key}' must be a string")
+    return value
+
+
+@bp.route("/api/me", methods=["GET"])
+@_guard
+def me() -> Response:
+    services = bootstrap.services()
+    member = authenticate(_request(), services)
+    return ok({"id": member.id, "name": member.name, "avatar_url": member.avatar_url, "email": member.email,
+               "slack_user_id": member.slack_user_id, "github_login": member.github_login})
+
+
+@bp.route("/api/tickets/{number}", methods=["PATCH"], content_types=["application/json"])
+@_guard
+def patch_ticket(number: str) -> Response:
+    """Change status, priority, owner or tags. ``version`` (from GET) is required: a stale one is a 409."""
+    from chalicelib.tickets import ticket_summary
+    from chalicelib.triage import Change
+
+    request = _request()
+    services = bootstrap.services()
+    member = authenticate(request, services)
+    body = _json_object(request.raw_body, {"version", "status", "priority", "assignee", "tags"})
+    version = body.get("version")
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise ApiError(400, "'version' is required: the ticket's version as you last read it")
+    tags = body.get("tags")
+    if tags is not None and (not isinstance(tags, list) or not all(isinstance(t, str) for t in tags)):
+        raise ApiError(400, "'tags' must be a list of strings")
+    assignee = body["assignee"] if "assignee" in body else None
+    if "assignee" in body and assignee is None:
+        assignee = ""  # null unassigns
+    if assignee is not None and not isinstance(assignee, str):
+        raise ApiError(400, "'assignee' must be a team member id or null")
+    change = Change(status=_optional_str(body, "status"), priority=_optional_str(body, "priority"),
+                    assignee=assignee, tags=tuple(t.strip().lower() for t in tags) if tags is not None else None)
+    ticket = services.tickets.by_number(_number(number))
+    fresh = services.tickets.find(ticket.ticket_id) or ticket  # the index may lag: read the item itself
+    updated, changes = services.triage.apply(fresh, member, change, services.directory.load(),
+                                             expected_version=version)
+    if change.assignee and updated.assignee != member.id and any(c.startswith("owner:") for c in changes):
+        _notify_owner(services, updated, change.assignee, note=None)
+    return ok({"ticket": ticket_summary(updated), "changed": changes})
+
+
+@bp.route("/api/tickets/{number}/handover", methods=["POST"], content_types=["application/json"])
+@_guard
+def handover(number: str) -> Response:
+    """Hand a ticket to another team member with a note; they are told by DM."""
+    from chalicelib.tickets import ticket_summary
+    from chalicelib.triage import Change
+
+    request = _request()
+    services = bootstrap.services()
+    member = authenticate(request, services)
+    body = _json_object(request.raw_body, {"to", "note"})
+    to, note = _optional_str(body, "to"), (_optional_str(body, "note") or "").strip()
+    if not to:
+        raise ApiError(400, "'to' (a team member id) is required")
+    if not note:
+        raise ApiError(400, "'note' is required: tell the new owner where things stand")
+    ticket = services.tickets.by_number(_number(number))
+    fresh = services.tickets.find(ticket.ticket_id) or ticket
+    if fresh.assignee == to:
+        raise ApiError(400, f"ticket #{number} is already owned by {to}")
+    updated, changes = services.triage.apply(fresh, member, Change(assignee=to, note=note),
+                                             services.directory.load(), expected_version=None)
+    _notify_owner(services, updated, to, note=note)
+    return ok({"ticket": ticket_summary(updated), "changed": changes})
+
+
+def _notify_owner(services: Services, ticket: Any, member_id: str, note: str | None) -> None:
+    try:
+        services.queue.send(
+            {"v": 1, "source": "outbound", "kind": "notify-owner", "ticket_id": ticket.ticket_id,
+             "member_id": member_id, "note": note, "version": int(ticket.version or 0)},
+            dedupe_key=f"notify-owner:{ticket.ticket_id}:{ticket.version}", group=f"owner:{ticket.ticket_id}"[:128],
+        )
+    except AwsError as exc:
+        raise ApiError(503, "changed, but the new owner could not be notified; they will see it in their queue"
+                       ) from exc

@@ -68,6 +68,10 @@ def process_message(body: str, receive_count: int, services: Services) -> str:
     if source == "email" and kind == "received":
         mail = services.email_intake.handle(message)
         return f"{mail.action}" + (f" #{mail.ticket_number}" if mail.ticket_number else "")
+    if source == "outbound" and kind == "notify-owner":
+        notice = services.owner_notices.notify(str(message["ticket_id"]), str(message["member_id"]),
+                                               message.get("note"), int(message.get("version") or 0))
+        return f"{notice.action}" + (f" #{notice.ticket_number}" if notice.ticket_number else "")
     if source == "outbound" and kind == "deliver":
         result = services.delivery.deliver(str(message["ticket_id"]), str(message["message_key"]), receive_count)
         return f"{result.action}" + (f" #{result.ticket_number}" if result.ticket_number else "")
