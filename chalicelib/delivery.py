@@ -19,6 +19,7 @@ from chalicelib.channels.slack import SlackApi
 from chalicelib.directory_store import DirectoryStore
 from chalicelib.models.tickets import Message, Ticket
 from chalicelib.observability import count, logger
+from chalicelib.queue import EventQueue
 from chalicelib.tickets import CUSTOMER, TicketService, number_of
 
 REPLY_EVENT = "support_hero_reply"
@@ -175,3 +176,15 @@ class OwnerNotices:
             ExternalRef(key).delete()  # let the retry send it
             raise
         return DeliveryOutcome("notified", number_of(ticket))
+
+
+def enqueue_delivery(queue: EventQueue, ticket: Ticket, message: Message) -> None:
+    """Hand a recorded reply or notice to the worker for delivery (idempotent by message key)."""
+    origin = ticket.origin or {}
+    group = (f"slack:{origin.get('channel')}:{origin.get('thread_ts')}" if origin.get("type") == "slack"
+             else f"{origin.get('type')}:{ticket.ticket_id}")
+    queue.send(
+        {"v": 1, "source": "outbound", "kind": "deliver", "ticket_id": ticket.ticket_id,
+         "message_key": message.message_key},
+        dedupe_key=f"deliver:{message.message_key}", group=group[:128],
+    )

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from chalicelib.channels.github import GitHubApi
+from chalicelib.delivery import enqueue_delivery
 from chalicelib.directory import Directory
 from chalicelib.directory_store import DirectoryStore
 from chalicelib.links import IssueRef, LinkStore
@@ -154,13 +155,7 @@ class GitHubIntake:
             message, created = self.tickets.add_notice(ticket, text, key=f"{issue.key}:{state}:{stamp}",
                                                        author_name=team)
             if message is not None and message.delivery_status in ("queued", "failed"):
-                origin = ticket.origin or {}
-                self.queue.send(
-                    {"v": 1, "source": "outbound", "kind": "deliver", "ticket_id": ticket.ticket_id,
-                     "message_key": message.message_key},
-                    dedupe_key=f"deliver:{message.message_key}",
-                    group=f"{origin.get('type')}:{ticket.ticket_id}"[:128],
-                )
+                enqueue_delivery(self.queue, ticket, message)
             if state == "closed":
                 self.tickets.set_pending(ticket)
             notified += int(created)

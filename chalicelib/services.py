@@ -24,6 +24,7 @@ from chalicelib.models import bind_models
 from chalicelib.queue import EventQueue, SqsEventQueue
 from chalicelib.secrets import PowertoolsSecrets, SecretReader
 from chalicelib.slack_intake import SlackIntake
+from chalicelib.slack_triage import SlackTriage
 from chalicelib.tickets import TicketService
 from chalicelib.triage import TriageService
 
@@ -45,6 +46,7 @@ class Services:
     github_intake: GitHubIntake
     triage: TriageService
     owner_notices: OwnerNotices
+    slack_triage: SlackTriage
 
 
 def build_services(
@@ -85,6 +87,9 @@ def build_services(
         mailer=mailer, support_address=settings.support_address, mail_bucket=settings.mail_bucket,
         ack_enabled=settings.email_ack_enabled,
     )
+    triage = TriageService(clock=clock, connection=Connection(region=settings.region, host=host))
+    slack_triage = SlackTriage(tickets=tickets, triage=triage, directory=directory, slack=slack, queue=events_queue,
+                               clock=clock)
     return Services(
         settings=settings,
         clock=clock,
@@ -92,7 +97,8 @@ def build_services(
         directory=directory,
         tickets=tickets,
         slack=slack,
-        slack_intake=SlackIntake(tickets=tickets, directory=directory, slack=slack),
+        slack_intake=SlackIntake(tickets=tickets, directory=directory, slack=slack,
+                                 home=lambda event: slack_triage.home_opened(event).action),
         delivery=ReplyDelivery(tickets=tickets, directory=directory, slack=slack, mailer=mailer, github=github),
         queue=events_queue,
         aws=aws,
@@ -100,6 +106,7 @@ def build_services(
         links=links,
         github_intake=GitHubIntake(tickets=tickets, directory=directory, links=links, github=github,
                                    queue=events_queue),
-        triage=TriageService(clock=clock, connection=Connection(region=settings.region, host=host)),
+        triage=triage,
         owner_notices=OwnerNotices(tickets=tickets, directory=directory, slack=slack),
+        slack_triage=slack_triage,
     )

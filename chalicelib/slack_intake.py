@@ -12,9 +12,11 @@ Rules (see README "How Slack conversations become tickets"):
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from chalicelib.blocks import ticket_blocks
 from chalicelib.channels.slack import SlackApi, ts_to_datetime
 from chalicelib.directory import Customer, Directory, TeamMember
 from chalicelib.directory_store import DirectoryStore
@@ -52,10 +54,12 @@ class Outcome:
 
 
 class SlackIntake:
-    def __init__(self, *, tickets: TicketService, directory: DirectoryStore, slack: SlackApi) -> None:
+    def __init__(self, *, tickets: TicketService, directory: DirectoryStore, slack: SlackApi,
+                 home: Callable[[dict[str, Any]], str] | None = None) -> None:
         self.tickets = tickets
         self.directory = directory
         self.slack = slack
+        self.home = home
 
     # -- dispatch -----------------------------------------------------------
     def handle(self, payload: dict[str, Any]) -> Outcome:
@@ -65,6 +69,8 @@ class SlackIntake:
         directory = self.directory.load()
         team_id = str(payload.get("team_id") or "")
         etype = event.get("type")
+        if etype == "app_home_opened" and self.home is not None:
+            return Outcome(self.home(event))
         if etype == "reaction_added":
             return self._on_reaction(event, directory, team_id)
         if etype == "message":
@@ -178,6 +184,7 @@ class SlackIntake:
                     channel=channel,
                     thread_ts=thread_ts,
                     text=text,
+                    blocks=ticket_blocks(ticket, None),
                     metadata={
                         "event_type": CONFIRMATION_EVENT,
                         "event_payload": {"ticket_id": ticket.ticket_id, "number": ticket.number},

@@ -142,19 +142,10 @@ def post_reply(number: str) -> Response:
         ticket, member, text, internal=internal, idempotency_key=idempotency_key
     )
     if not internal and message.delivery_status in ("queued", "failed"):
-        origin = ticket.origin or {}
+        from chalicelib.delivery import enqueue_delivery
+
         try:
-            services.queue.send(
-                {
-                    "v": 1,
-                    "source": "outbound",
-                    "kind": "deliver",
-                    "ticket_id": ticket.ticket_id,
-                    "message_key": message.message_key,
-                },
-                dedupe_key=f"deliver:{message.message_key}",
-                group=f"slack:{origin.get('channel')}:{origin.get('thread_ts')}",
-            )
+            enqueue_delivery(services.queue, ticket, message)
         except AwsError:
             return error(
                 503,

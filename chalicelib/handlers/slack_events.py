@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import urllib.parse
 from typing import Any
 
 from chalice.app import Blueprint, Request, Response
@@ -10,6 +11,7 @@ from chalice.app import Blueprint, Request, Response
 from chalicelib import bootstrap
 from chalicelib.awslite import AwsError
 from chalicelib.bootstrap import Ingress
+from chalicelib.commands import USAGE, CommandError, parse
 from chalicelib.handlers.http import error, ok
 from chalicelib.observability import count, logger
 from chalicelib.secrets import SecretMissing
@@ -26,7 +28,8 @@ def slack_events() -> Response:
     return handle_slack_event(request, bootstrap.ingress())
 
 
-def handle_slack_event(request: Request, ingress: Ingress) -> Response:
+def verified_body(request: Request, ingress: Ingress) -> bytes | Response:
+    """The raw body if Slack signed it (checked before anything is parsed), else the error to answer."""
     raw = request.raw_body or b""
     body = raw.encode("utf-8") if isinstance(raw, str) else raw
     if len(body) > ingress.settings.max_body_bytes:
@@ -49,7 +52,13 @@ def handle_slack_event(request: Request, ingress: Ingress) -> Response:
         logger.warning("slack signature rejected", extra={"reason": str(exc)})
         count("SlackSignatureRejected")
         return error(401, "invalid signature")
+    return body
 
+
+def handle_slack_event(request: Request, ingress: Ingress) -> Response:
+    body = verified_body(request, ingress)
+    if isinstance(body, Response):
+        return body
     try:
         payload: Any = json.loads(body)
     except (UnicodeDecodeError, ValueError):
@@ -95,3 +104,80 @@ def handle_slack_event(request: Request, ingress: Ingress) -> Response:
         extra={"source": "slack", "delivery_id": event_id, "event_type": event["type"], "retry_num": retry_num},
     )
     return ok()
+
+
+@bp.route("/slack/commands", methods=["POST"], content_types=["application/x-www-form-urlencoded"])
+def slack_commands() -> Response:
+    request = bp.current_request
+    assert request is not None
+    return handle_slack_command(request, bootstrap.ingress())
+
+
+@bp.route("/slack/interactions", methods=["POST"], content_types=["application/x-www-form-urlencoded"])
+def slack_interactions() -> Response:
+    request = bp.current_request
+    assert request is not None
+    return handle_slack_interaction(request, bootstrap.ingress())
+
+
+def _form(body: bytes) -> dict[str, str] | Response:
+    try:
+        return {k: v[0] for k, v in urllib.parse.parse_qs(body.decode("utf-8"), keep_blank_values=True).items()}
+    except (UnicodeDecodeError, ValueError):
+        return error(400, "body is not a valid form")
+
+
+def _enqueue(ingress: Ingress, kind: str, payload: dict[str, Any], delivery: str, group: str) -> Response | None:
+    try:
+        ingress.queue.send({"v": 1, "source": "slack", "kind": kind, "delivery_id": delivery, "payload": payload},
+                           dedupe_key=f"slack-{kind}:{delivery}", group=group[:128])
+    except AwsError:
+        logger.exception("enqueue failed", extra={"source": "slack", "delivery_id": delivery})
+        return error(503, "could not enqueue, retry later")
+    return None
+
+
+def handle_slack_command(request: Request, ingress: Ingress) -> Response:
+    """``/ticket``: syntax is checked here (a typo gets the usage line at once); the work runs later."""
+    body = verified_body(request, ingress)
+    if isinstance(body, Response):
+        return body
+    form = _form(body)
+    if isinstance(form, Response):
+        return form
+    if not form.get("user_id") or not form.get("channel_id") or "command" not in form:
+        return error(400, "not a slash command payload")
+    try:
+        command = parse(form.get("text", ""))
+    except CommandError as exc:
+        return ok({"response_type": "ephemeral", "text": f"{exc}.\n{USAGE}"})
+    if command.verb == "help":
+        return ok({"response_type": "ephemeral", "text": USAGE})
+    delivery = form.get("trigger_id") or f"{form['user_id']}:{ingress.clock.time()}"
+    failed = _enqueue(ingress, "command", form, delivery, f"slack-user:{form['user_id']}")
+    return failed or ok({"response_type": "ephemeral", "text": "On it…"})
+
+
+def handle_slack_interaction(request: Request, ingress: Ingress) -> Response:
+    """Controls on a ticket's message: acknowledged at once, applied by the worker."""
+    body = verified_body(request, ingress)
+    if isinstance(body, Response):
+        return body
+    form = _form(body)
+    if isinstance(form, Response):
+        return form
+    try:
+        payload = json.loads(form.get("payload", ""))
+    except ValueError:
+        return error(400, "payload is not valid JSON")
+    if not isinstance(payload, dict) or not isinstance(payload.get("type"), str):
+        return error(400, "payload must be a JSON object with a type")
+    if payload["type"] != "block_actions":
+        return ok()
+    actions = payload.get("actions") or []
+    action_ts = actions[0].get("action_ts") if actions and isinstance(actions[0], dict) else None
+    delivery = f"{(payload.get('user') or {}).get('id')}:{action_ts or payload.get('trigger_id')}"
+    container = payload.get("container") or {}
+    failed = _enqueue(ingress, "interaction", payload, delivery,
+                      f"slack:{container.get('channel_id')}:{container.get('message_ts')}")
+    return failed or Response(body="", status_code=200)

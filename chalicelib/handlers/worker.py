@@ -56,6 +56,10 @@ def process_message(body: str, receive_count: int, services: Services) -> str:
     if not isinstance(message, dict):
         raise PoisonMessage("queue message is not an object")
     source, kind = message.get("source"), message.get("kind")
+    if source == "slack" and kind in ("command", "interaction") and isinstance(message.get("payload"), dict):
+        triage = services.slack_triage
+        done = triage.command(message["payload"]) if kind == "command" else triage.action(message["payload"])
+        return done.action
     if source == "slack" and kind == "event" and isinstance(message.get("payload"), dict):
         outcome = services.slack_intake.handle(message["payload"])
         return f"{outcome.action}" + (f" #{outcome.ticket_number}" if outcome.ticket_number else "")

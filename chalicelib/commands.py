@@ -1,0 +1,61 @@
+"""The ``/ticket`` grammar (stdlib only: the ingress checks syntax before it acknowledges)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+USAGE = (
+    "Usage: `/ticket mine` · `queue` · `show 12` · `assign 12 @user` · `priority 12 low|normal|high|urgent` · "
+    "`tag 12 billing` · `status 12 new|open|pending|solved|closed` · `solve 12` · `handover 12 @user <note>` · "
+    "`note 12 <text>` · `reply 12 <text>` · `help`"
+)
+_MENTION = re.compile(r"^<@([A-Z0-9]+)(?:\|[^>]*)?>$")
+
+
+class CommandError(ValueError):
+    """Not a valid /ticket command; the message says why (the usage line follows it)."""
+
+
+@dataclass(frozen=True)
+class Command:
+    verb: str
+    number: int | None = None
+    user: str | None = None  # a Slack user id
+    arg: str | None = None
+
+
+def parse(text: str) -> Command:
+    words = text.strip().split(maxsplit=1)
+    if not words:
+        return Command("help")
+    verb, rest = words[0].lower(), (words[1] if len(words) > 1 else "")
+    if verb in ("help", "mine", "queue"):
+        if rest.strip():
+            raise CommandError(f"`{verb}` takes no arguments")
+        return Command(verb)
+    if verb not in ("show", "assign", "priority", "tag", "status", "solve", "handover", "note", "reply"):
+        raise CommandError(f"unknown command `{verb}`")
+    parts = rest.split(maxsplit=1)
+    if not parts or not parts[0].lstrip("#").isdigit() or int(parts[0].lstrip("#")) < 1:
+        raise CommandError(f"`{verb}` needs a ticket number")
+    number, tail = int(parts[0].lstrip("#")), (parts[1].strip() if len(parts) > 1 else "")
+    if verb in ("show", "solve"):
+        if tail:
+            raise CommandError(f"`{verb}` takes only a ticket number")
+        return Command(verb, number)
+    if verb in ("assign", "handover"):
+        who, _, note = tail.partition(" ")
+        match = _MENTION.match(who)
+        if not match:
+            raise CommandError(f"`{verb}` needs a @mention of a team member")
+        if verb == "handover" and not note.strip():
+            raise CommandError("`handover` needs a note for the new owner")
+        if verb == "assign" and note.strip():
+            raise CommandError("`assign` takes a ticket number and one @mention")
+        return Command(verb, number, user=match.group(1), arg=note.strip() or None)
+    if not tail:
+        raise CommandError(f"`{verb}` needs a value")
+    if verb in ("priority", "status", "tag") and " " in tail:
+        raise CommandError(f"`{verb}` takes one value")
+    return Command(verb, number, arg=tail)

@@ -1,0 +1,209 @@
+"""Triage from Slack: the ``/ticket`` command, the controls on a ticket's message, the App Home.
+
+Both entry points answer Slack at once (ingress) and run here, in the worker; answers go
+back as ephemeral messages, and the ticket's message and the actor's App Home are refreshed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from chalicelib.blocks import (
+    ACTION_ASSIGNEE,
+    ACTION_PRIORITY,
+    ACTION_SOLVE,
+    ACTION_STATUS,
+    ACTION_TAKE,
+    home_view,
+    ticket_blocks,
+    ticket_text,
+)
+from chalicelib.channels.slack import SlackApi
+from chalicelib.clock import Clock
+from chalicelib.commands import USAGE, Command, CommandError, parse
+from chalicelib.delivery import enqueue_delivery
+from chalicelib.directory import Directory, TeamMember
+from chalicelib.directory_store import DirectoryStore
+from chalicelib.models.tickets import Ticket
+from chalicelib.observability import logger
+from chalicelib.queue import EventQueue
+from chalicelib.tickets import CUSTOMER, SOLVED, InvalidInput, TicketNotFound, TicketService
+from chalicelib.triage import Change, Conflict, TriageService
+
+
+@dataclass(frozen=True)
+class TriageOutcome:
+    action: str
+
+
+class SlackTriage:
+    def __init__(self, *, tickets: TicketService, triage: TriageService, directory: DirectoryStore,
+                 slack: SlackApi, queue: EventQueue, clock: Clock) -> None:
+        self.tickets = tickets
+        self.triage = triage
+        self.directory = directory
+        self.slack = slack
+        self.queue = queue
+        self.clock = clock
+
+    # -- helpers ----------------------------------------------------------------
+    def _slack_id(self, directory: Directory, member_id: str | None) -> str | None:
+        member = directory.member(member_id) if member_id else None
+        return member.slack_user_id if member else None
+
+    def refresh_message(self, ticket: Ticket, directory: Directory) -> None:
+        """Show the new state on the ticket's Slack message (its confirmation)."""
+        origin = ticket.origin or {}
+        ref = ticket.confirmation_ref or ""
+        if origin.get("type") != "slack" or not ref or ref.startswith("none:"):
+            return
+        slack_id = self._slack_id(directory, ticket.assignee)
+        self.slack.client.chat_update(channel=str(origin["channel"]), ts=ref,
+                                      text=ticket_text(ticket, slack_id), blocks=ticket_blocks(ticket, slack_id))
+
+    def publish_home(self, member: TeamMember) -> None:
+        if not member.slack_user_id:
+            return
+        mine = self.tickets.list_view("mine", member.id, 100, None).tickets
+        awaiting = sorted(
+            (t for t in mine if t.status in ("new", "open") and t.last_customer_message_at and (
+                t.last_agent_message_at is None or t.last_customer_message_at > t.last_agent_message_at)),
+            key=lambda t: t.last_customer_message_at or t.created_at,
+        )
+        unassigned = self.tickets.list_view("unassigned", None, 50, None).tickets
+        view = home_view(member.name, awaiting, unassigned, self.clock.time())
+        self.slack.client.views_publish(user_id=member.slack_user_id, view=view)
+
+    def _say(self, channel: str, user: str, text: str) -> None:
+        self.slack.client.chat_postEphemeral(channel=channel, user=user, text=text)
+
+    def _change(self, ticket: Ticket, member: TeamMember, change: Change, directory: Directory) -> list[str]:
+        fresh = self.tickets.find(ticket.ticket_id) or ticket
+        updated, changes = self.triage.apply(fresh, member, change, directory, expected_version=None)
+        if changes:
+            self.refresh_message(updated, directory)
+            if change.assignee and change.assignee != member.id:
+                self.queue.send(
+                    {"v": 1, "source": "outbound", "kind": "notify-owner", "ticket_id": updated.ticket_id,
+                     "member_id": change.assignee, "note": change.note, "version": int(updated.version or 0)},
+                    dedupe_key=f"notify-owner:{updated.ticket_id}:{updated.version}",
+                    group=f"owner:{updated.ticket_id}"[:128],
+                )
+        return changes
+
+    # -- /ticket -----------------------------------------------------------------
+    def command(self, payload: dict[str, Any]) -> TriageOutcome:
+        user, channel = str(payload.get("user_id") or ""), str(payload.get("channel_id") or "")
+        directory = self.directory.load()
+        member = directory.member_by_slack(user)
+        if member is None:
+            self._say(channel, user, "Only the support team can use `/ticket`.")
+            return TriageOutcome("refused:not-on-the-team")
+        try:
+            answer = self._run(parse(str(payload.get("text") or "")), member, directory)
+        except CommandError as exc:
+            answer = f"{exc}.\n{USAGE}"
+        except TicketNotFound as exc:
+            answer = f"{exc}.\n{USAGE}"
+        except (InvalidInput, Conflict) as exc:
+            answer = f"Could not do that: {exc}."
+        self._say(channel, user, answer)
+        self.publish_home(member)
+        return TriageOutcome("answered")
+
+    def _run(self, cmd: Command, member: TeamMember, directory: Directory) -> str:
+        if cmd.verb == "help":
+            return USAGE
+        if cmd.verb in ("mine", "queue"):
+            view = "mine" if cmd.verb == "mine" else "unassigned"
+            tickets = self.tickets.list_view(view, member.id, 20, None).tickets
+            if not tickets:
+                return "Nothing here." if view == "mine" else "The queue is empty."
+            return "\n".join(f"*#{t.number}* {t.subject} ({t.status}, {t.priority})" for t in tickets)
+        assert cmd.number is not None
+        ticket = self.tickets.by_number(cmd.number)
+        if cmd.verb == "show":
+            slack_id = self._slack_id(directory, ticket.assignee)
+            last = [m for m in self.tickets.conversation(ticket) if m.role == CUSTOMER][-1:]
+            return ticket_text(ticket, slack_id) + (f"\n>{(last[0].text or '')[:300]}" if last else "")
+        if cmd.verb in ("assign", "handover"):
+            target = directory.member_by_slack(cmd.user)
+            if target is None:
+                raise InvalidInput(f"<@{cmd.user}> is not on the support team")
+            changes = self._change(ticket, member, Change(assignee=target.id, note=cmd.arg), directory)
+            return f"#{cmd.number}: " + ("; ".join(changes) or "no change")
+        if cmd.verb in ("priority", "status", "solve"):
+            change = (Change(priority=cmd.arg) if cmd.verb == "priority"
+                      else Change(status=SOLVED if cmd.verb == "solve" else cmd.arg))
+            changes = self._change(ticket, member, change, directory)
+            return f"#{cmd.number}: " + ("; ".join(changes) or "no change")
+        if cmd.verb == "tag":
+            tags = tuple(sorted(set(ticket.tags or ()) | {str(cmd.arg).lower()}))
+            changes = self._change(ticket, member, Change(tags=tags), directory)
+            return f"#{cmd.number}: " + ("; ".join(changes) or "no change")
+        # note / reply
+        internal = cmd.verb == "note"
+        message, _ = self.tickets.add_reply(ticket, member, str(cmd.arg), internal=internal, idempotency_key=None)
+        if not internal:
+            enqueue_delivery(self.queue, ticket, message)
+            return f"#{cmd.number}: reply queued to the customer through {ticket.channel}."
+        return f"#{cmd.number}: internal note added."
+
+    # -- controls on the ticket message -------------------------------------------
+    def action(self, payload: dict[str, Any]) -> TriageOutcome:
+        user = str((payload.get("user") or {}).get("id") or "")
+        channel = str((payload.get("channel") or {}).get("id") or (payload.get("container") or {}).get("channel_id")
+                      or "")
+        directory = self.directory.load()
+        member = directory.member_by_slack(user)
+        if member is None:
+            self._say(channel, user, "Only the support team can triage tickets.")
+            return TriageOutcome("refused:not-on-the-team")
+        done = 0
+        for act in payload.get("actions") or []:
+            block = str(act.get("block_id") or "")
+            if not block.startswith("ticket:") or not block[7:].isdigit():
+                continue
+            try:
+                ticket = self.tickets.by_number(int(block[7:]))
+            except TicketNotFound:
+                self._say(channel, user, f"Ticket {block[7:]} no longer exists.")
+                continue
+            try:
+                change = self._action_change(act, member, directory)
+                if change is None:
+                    continue
+                self._change(ticket, member, change, directory)
+                done += 1
+            except (InvalidInput, Conflict) as exc:
+                self._say(channel, user, f"Could not do that: {exc}.")
+        self.publish_home(member)
+        return TriageOutcome(f"applied:{done}")
+
+    @staticmethod
+    def _action_change(act: dict[str, Any], member: TeamMember, directory: Directory) -> Change | None:
+        action_id = act.get("action_id")
+        selected = ((act.get("selected_option") or {}).get("value"))
+        if action_id == ACTION_PRIORITY and selected:
+            return Change(priority=str(selected))
+        if action_id == ACTION_STATUS and selected:
+            return Change(status=str(selected))
+        if action_id == ACTION_TAKE:
+            return Change(assignee=member.id)
+        if action_id == ACTION_SOLVE:
+            return Change(status=SOLVED)
+        if action_id == ACTION_ASSIGNEE:
+            target = directory.member_by_slack(act.get("selected_user"))
+            if target is None:
+                raise InvalidInput("that person is not on the support team")
+            return Change(assignee=target.id)
+        logger.info("unknown block action", extra={"action_id": str(action_id)[:60]})
+        return None
+
+    def home_opened(self, event: dict[str, Any]) -> TriageOutcome:
+        member = self.directory.load().member_by_slack(event.get("user"))
+        if member is None:
+            return TriageOutcome("ignored:not-on-the-team")
+        self.publish_home(member)
+        return TriageOutcome("published")
