@@ -62,7 +62,7 @@ def opened(stack: Stack) -> Stack:
 
 def test_confirmation_carries_the_controls(opened: Stack) -> None:
     [post] = [c["params"] for c in opened.slack.calls("chat.postMessage")]
-    actions = [b for b in post["blocks"] if b["type"] == "actions"][0]
+    actions = next(b for b in post["blocks"] if b["type"] == "actions")
     assert actions["block_id"] == "ticket:1"
     assert [e["action_id"] for e in actions["elements"]] == [
         "ticket_priority", "ticket_assignee", "ticket_status", "ticket_take", "ticket_solve"]
