@@ -39,6 +39,8 @@ def ensure_tables(settings: Settings) -> list[str]:
     for model in ALL_MODELS:
         if not model.exists():
             model.create_table(billing_mode="PAY_PER_REQUEST", wait=True)
+        else:
+            _add_missing_indexes(dynamodb, model)
         name = model.Meta.table_name
         # Tickets are the team's record of every customer conversation: keep 35 days of restore points.
         dynamodb.update_continuous_backups(
@@ -46,6 +48,26 @@ def ensure_tables(settings: Settings) -> list[str]:
         )
         names.append(name)
     return names
+
+
+def _add_missing_indexes(dynamodb: Any, model: Any) -> None:
+    """An upgrade that adds an index to a deployed table: one UpdateTable per index (DynamoDB's rule)."""
+    name = model.Meta.table_name
+    existing = {g["IndexName"] for g in dynamodb.describe_table(TableName=name)["Table"].get(
+        "GlobalSecondaryIndexes", [])}
+    schema = model._get_schema()
+    for index in schema.get("global_secondary_indexes", []):
+        if index["index_name"] in existing:
+            continue
+        dynamodb.update_table(
+            TableName=name,
+            AttributeDefinitions=[{"AttributeName": a["AttributeName"], "AttributeType": a["AttributeType"]}
+                                  for a in index["attribute_definitions"]],
+            GlobalSecondaryIndexUpdates=[{"Create": {
+                "IndexName": index["index_name"], "KeySchema": index["key_schema"],
+                "Projection": index["projection"]}}],
+        )
+        dynamodb.get_waiter("table_exists").wait(TableName=name)
 
 
 def _ensure_queue(sqs: Any, name: str, attributes: dict[str, str]) -> tuple[str, str]:

@@ -25,6 +25,7 @@ from typing import Any
 
 from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist, PutError, QueryError, TransactWriteError, UpdateError
+from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
@@ -160,22 +161,54 @@ def decode_cursor(cursor: str) -> dict[str, Any]:
     return value
 
 
-_VIEW_KEYS = {"all": "listing", "unassigned": "unassigned", "mine": "assignee"}
+VIEWS = ("unassigned", "mine", "all", "awaiting-reply")
+FILTERS = ("status", "priority", "channel", "customer", "tag")
 
 
-def _check_cursor(start: dict[str, Any], view: str, member_id: str | None) -> None:
+@dataclass(frozen=True)
+class _Plan:
+    index: Any
+    hash_attr: str
+    hash_value: str
+    range_attr: str
+    forward: bool
+
+
+def _plan(view: str, member_id: str | None, filters: dict[str, str]) -> _Plan:
+    """Which index answers a view (and which filters ride on it as a Query's filter)."""
+    if view not in VIEWS:
+        raise InvalidInput(f"view must be one of: {', '.join(VIEWS)}")
+    if view in ("mine", "awaiting-reply") and not member_id:
+        raise InvalidInput(f"view={view} needs an agent")
+    if view == "awaiting-reply":
+        return _Plan(Ticket.by_awaiting, "awaiting", str(member_id), "last_customer_message_at", True)
+    if view == "mine":
+        return _Plan(Ticket.by_assignee, "assignee", str(member_id), "created_at", False)
+    if view == "unassigned":
+        return _Plan(Ticket.by_unassigned, "unassigned", "OPEN", "created_at", False)
+    for key, index, attr in (("customer", Ticket.by_customer, "customer_id"), ("status", Ticket.by_status, "status"),
+                             ("priority", Ticket.by_priority, "priority"), ("channel", Ticket.by_channel, "channel")):
+        if key in filters:
+            return _Plan(index, attr, filters[key], "created_at", False)
+    return _Plan(Ticket.by_listing, "listing", "ALL", "created_at", False)
+
+
+def _check_cursor(start: dict[str, Any], plan: _Plan) -> None:
     """A cursor is the last key of the previous page of *this* view; anything else is a 400."""
-    partition = _VIEW_KEYS.get(view)
-    if partition is None:
-        return  # the view itself is rejected below
-    expected = {"ticket_id", "created_at", partition}
+    expected = {"ticket_id", plan.range_attr, plan.hash_attr}
     if set(start) != expected or not all(
         isinstance(v, dict) and set(v) == {"S"} and isinstance(v["S"], str) for v in start.values()
     ):
         raise InvalidInput("cursor is not valid for this view")
-    wanted = {"all": "ALL", "unassigned": "OPEN", "mine": member_id}[view]
-    if start[partition]["S"] != wanted:
+    if start[plan.hash_attr]["S"] != plan.hash_value:
         raise InvalidInput("cursor is not valid for this view")
+
+
+def awaiting_of(ticket: Ticket) -> str | None:
+    """The owner, while the customer's last word has not been answered."""
+    last_customer, last_agent = ticket.last_customer_message_at, ticket.last_agent_message_at
+    waiting = last_customer is not None and (last_agent is None or last_customer > last_agent)
+    return ticket.assignee if waiting and ticket.assignee and ticket.status in (NEW, OPEN) else None
 
 
 class TicketService:
@@ -213,24 +246,26 @@ class TicketService:
     def conversation(self, ticket: Ticket) -> list[Message]:
         return list(Message.query(ticket.ticket_id))
 
-    def list_view(self, view: str, member_id: str | None, limit: int, cursor: str | None) -> Page:
+    def list_view(self, view: str, member_id: str | None, limit: int, cursor: str | None,
+                  filters: dict[str, str] | None = None) -> Page:
+        filters = {k: v for k, v in (filters or {}).items() if v}
+        unknown = set(filters) - set(FILTERS)
+        if unknown:
+            raise InvalidInput(f"unknown filter(s): {', '.join(sorted(unknown))}")
+        plan = _plan(view, member_id, filters)
         start = decode_cursor(cursor) if cursor else None
         if start is not None:
-            _check_cursor(start, view, member_id)
-        if view == "all":
-            results = Ticket.by_listing.query("ALL", scan_index_forward=False, limit=limit, last_evaluated_key=start)
-        elif view == "unassigned":
-            results = Ticket.by_unassigned.query(
-                "OPEN", scan_index_forward=False, limit=limit, last_evaluated_key=start
-            )
-        elif view == "mine":
-            if not member_id:
-                raise InvalidInput("view=mine needs an agent")
-            results = Ticket.by_assignee.query(
-                member_id, scan_index_forward=False, limit=limit, last_evaluated_key=start
-            )
-        else:
-            raise InvalidInput("view must be one of: unassigned, mine, all")
+            _check_cursor(start, plan)
+        condition: Condition | None = None
+        for key, attr in (("status", Ticket.status), ("priority", Ticket.priority), ("channel", Ticket.channel),
+                          ("customer", Ticket.customer_id)):
+            if key in filters and plan.hash_attr != attr.attr_name:
+                condition = attr == filters[key] if condition is None else condition & (attr == filters[key])
+        if "tag" in filters:
+            tag = Ticket.tags.contains(filters["tag"].lower())
+            condition = tag if condition is None else condition & tag
+        results = plan.index.query(plan.hash_value, scan_index_forward=plan.forward, limit=limit,
+                                   last_evaluated_key=start, filter_condition=condition)
         try:
             tickets = list(results)
         except QueryError as exc:
@@ -277,6 +312,7 @@ class TicketService:
         messages = [cmd.first, *sorted(cmd.history, key=lambda m: m.at)]
         for m in messages:
             self._apply(ticket, m)
+        ticket.awaiting = awaiting_of(ticket)
         ticket.updated_at = now
         ticket.message_count = len(messages)
         in_tx, later = messages[:IMPORT_IN_TRANSACTION], messages[IMPORT_IN_TRANSACTION:]
@@ -385,8 +421,10 @@ class TicketService:
                 "changed": ticket.status_changed_at,
                 "unassigned": ticket.unassigned,
                 "assignee": ticket.assignee,
+                "awaiting": ticket.awaiting,
             }
             self._apply(ticket, m)
+            ticket.awaiting = awaiting_of(ticket)
             now = self.clock.now()
             actions: list[Action] = [
                 Ticket.message_count.add(1),
@@ -401,6 +439,7 @@ class TicketService:
                 ("changed", Ticket.status_changed_at),
                 ("unassigned", Ticket.unassigned),
                 ("assignee", Ticket.assignee),
+                ("awaiting", Ticket.awaiting),
             ):
                 value = getattr(ticket, attr.attr_name)
                 if value != before[name]:

@@ -20,7 +20,16 @@ from pynamodb.transactions import TransactWrite
 from chalicelib.clock import Clock
 from chalicelib.directory import PRIORITIES, Directory, TeamMember
 from chalicelib.models.tickets import Message, Ticket
-from chalicelib.tickets import CLOSED, SOLVED, STATUSES, UNSOLVED, InvalidInput, TicketError, message_key
+from chalicelib.tickets import (
+    CLOSED,
+    SOLVED,
+    STATUSES,
+    UNSOLVED,
+    InvalidInput,
+    TicketError,
+    awaiting_of,
+    message_key,
+)
 
 AUDIT = "audit"
 MAX_TAGS = 20
@@ -100,6 +109,7 @@ class TriageService:
                 field("tags", Ticket.tags, new_tags or None,
                       label="tags: " + " ".join([f"+{t}" for t in added] + [f"-{t}" for t in removed]))
         put("unassigned", Ticket.unassigned, "OPEN" if status in UNSOLVED and not assignee else None)
+        put("awaiting", Ticket.awaiting, awaiting_of(ticket))
         if not changes:
             return ticket, []
         actions.append(Ticket.updated_at.set(now))

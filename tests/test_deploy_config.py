@@ -116,4 +116,32 @@ def test_bootstrap_is_idempotent_and_sets_safety_features(stack: object) -> None
         assert backups["PointInTimeRecoveryDescription"]["PointInTimeRecoveryStatus"] == "ENABLED"
     indexes = {i["IndexName"] for i in dynamodb.describe_table(TableName=first["tables"][0])["Table"][
         "GlobalSecondaryIndexes"]}
-    assert indexes == {"by_number", "by_listing", "by_assignee", "by_unassigned"}
+    assert indexes == {"by_number", "by_listing", "by_assignee", "by_unassigned", "by_awaiting", "by_status",
+                       "by_priority", "by_channel", "by_customer"}
+
+
+def test_bootstrap_adds_indexes_an_older_table_lacks(stack: object, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An upgrade: the deployed tickets table predates an index; bootstrap adds it without a rebuild."""
+    import boto3
+
+    from chalicelib.config import get_settings, reset_settings
+    from chalicelib.infra import ensure_tables
+
+    monkeypatch.setenv("TABLE_PREFIX", "support-hero-upgrade-")
+    reset_settings()
+    dynamodb = boto3.client("dynamodb")
+    dynamodb.create_table(TableName="support-hero-upgrade-tickets", BillingMode="PAY_PER_REQUEST",
+                          AttributeDefinitions=[{"AttributeName": "ticket_id", "AttributeType": "S"}],
+                          KeySchema=[{"AttributeName": "ticket_id", "KeyType": "HASH"}])
+    try:
+        ensure_tables(get_settings())
+        described = dynamodb.describe_table(TableName="support-hero-upgrade-tickets")["Table"]
+        assert len(described["GlobalSecondaryIndexes"]) == 9
+    finally:
+        monkeypatch.delenv("TABLE_PREFIX")
+        reset_settings()
+        from chalicelib.config import endpoint_url
+        from chalicelib.models import bind_models
+
+        settings = get_settings()
+        bind_models(table_prefix=settings.table_prefix, region=settings.region, host=endpoint_url("dynamodb"))

@@ -140,3 +140,37 @@ def test_handover_records_from_to_and_note_and_dms_the_new_owner(one_ticket: Sta
     assert any("handed over to you" in d and "Needs a DB migration" in d for d in dms(stack))
     for bad in ({"to": "bo", "note": "again"}, {"to": "bo"}, {"note": "x"}, {"to": "nobody", "note": "x"}):
         assert stack.api("POST", "/api/tickets/1/handover", body=bad).status_code == 400
+
+
+def test_awaiting_reply_view_and_filters(stack: Stack) -> None:
+    stack.post_event(message("U0ACME1", "C0ACME", "1700000000.000100", "First"))
+    stack.post_event(message("U0ACME1", "C0ACME", "1700000010.000100", "Second"))
+    stack.drain()
+    # Ada answers #1 (and owns it); the customer writes back: #1 waits for Ada's reply.
+    stack.post_event(message("U0HERO1", "C0ACME", "1700000100.000100", "Looking", thread_ts="1700000000.000100"))
+    stack.drain()
+    awaiting = body(stack.api("GET", "/api/tickets?view=awaiting-reply"))["tickets"]
+    assert awaiting == []  # answered: nothing waits
+    stack.post_event(message("U0ACME1", "C0ACME", "1700000200.000100", "Still broken",
+                             thread_ts="1700000000.000100"))
+    stack.drain()
+    awaiting = body(stack.api("GET", "/api/tickets?view=awaiting-reply"))["tickets"]
+    assert [t["number"] for t in awaiting] == [1]
+    v = current(stack)["version"]
+    stack.api("PATCH", "/api/tickets/2", body={"version": body(stack.api("GET", "/api/tickets/2"))["version"],
+                                               "priority": "low", "tags": ["billing"]})
+    stack.api("PATCH", "/api/tickets/1", body={"version": v, "status": "pending"})
+    assert body(stack.api("GET", "/api/tickets?view=awaiting-reply"))["tickets"] == []  # pending: not waiting on us
+
+    def numbers(query: str) -> list[int]:
+        response = stack.api("GET", f"/api/tickets?{query}")
+        assert response.status_code == 200, response.body
+        return [t["number"] for t in body(response)["tickets"]]
+
+    assert numbers("view=all&status=pending") == [1]
+    assert numbers("view=all&priority=low") == [2]
+    assert numbers("view=all&customer=acme&priority=high") == [1]
+    assert numbers("view=all&channel=slack") == [2, 1]
+    assert numbers("view=all&tag=billing") == [2]
+    assert numbers("view=mine&status=pending") == [1]
+    assert stack.api("GET", "/api/tickets?view=all&colour=red").status_code == 400

@@ -103,7 +103,13 @@ def list_tickets() -> Response:
         raise ApiError(400, "limit must be an integer") from exc
     if not 1 <= limit <= MAX_PAGE:
         raise ApiError(400, f"limit must be between 1 and {MAX_PAGE}")
-    page = services.tickets.list_view(view, member.id, limit, params.get("cursor"))
+    from chalicelib.tickets import FILTERS
+
+    filters = {k: params[k] for k in FILTERS if k in params}
+    unknown = set(params) - set(FILTERS) - {"view", "limit", "cursor"}
+    if unknown:
+        raise ApiError(400, f"unknown query parameter(s): {', '.join(sorted(unknown))}")
+    page = services.tickets.list_view(view, member.id, limit, params.get("cursor"), filters)
     return ok({"view": view, "tickets": [ticket_summary(t) for t in page.tickets], "next_cursor": page.cursor})
 
 

@@ -65,6 +65,31 @@ class UnassignedIndex(GlobalSecondaryIndex["Ticket"]):
     created_at = UTCDateTimeAttribute(range_key=True)
 
 
+def _facet_index(name: str, attr: str) -> type[GlobalSecondaryIndex[Ticket]]:
+    """A GSI ``<attr>`` -> tickets newest first (filters of the agent API: Query, never Scan)."""
+
+    meta = type("Meta", (), {"index_name": name, "projection": AllProjection()})
+    body = {"Meta": meta, attr: UnicodeAttribute(hash_key=True), "created_at": UTCDateTimeAttribute(range_key=True)}
+    return type(f"{name.title().replace('_', '')}Index", (GlobalSecondaryIndex,), body)
+
+
+StatusIndex = _facet_index("by_status", "status")
+PriorityIndex = _facet_index("by_priority", "priority")
+ChannelIndex = _facet_index("by_channel", "channel")
+CustomerIndex = _facet_index("by_customer", "customer_id")
+
+
+class AwaitingIndex(GlobalSecondaryIndex["Ticket"]):
+    """Sparse: ``awaiting`` is the owner while the customer waits for their reply (oldest first)."""
+
+    class Meta:
+        index_name = "by_awaiting"
+        projection = AllProjection()
+
+    awaiting = UnicodeAttribute(hash_key=True)
+    last_customer_message_at = UTCDateTimeAttribute(range_key=True)
+
+
 class Ticket(Model):
     """One conversation with one requester.
 
@@ -105,12 +130,18 @@ class Ticket(Model):
     message_count = NumberAttribute(default=0)
     listing = UnicodeAttribute(null=True)
     unassigned = UnicodeAttribute(null=True)
+    awaiting = UnicodeAttribute(null=True)
     version = VersionAttribute()
 
     by_number = ByNumberIndex()
     by_listing = ListingIndex()
     by_assignee = AssigneeIndex()
     by_unassigned = UnassignedIndex()
+    by_awaiting = AwaitingIndex()
+    by_status = StatusIndex()
+    by_priority = PriorityIndex()
+    by_channel = ChannelIndex()
+    by_customer = CustomerIndex()
 
 
 class Message(Model):
