@@ -15,6 +15,7 @@ import json
 import os
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 import uuid
 from pathlib import Path
@@ -70,10 +71,42 @@ def send_github(args: argparse.Namespace) -> int:
     return 0 if status < 300 else 1
 
 
+def send_form(args: argparse.Namespace) -> int:
+    """A /ticket command or a click on a ticket message's controls, signed as Slack does."""
+    user = args.user or "U0HERO1"
+    if args.kind == "command":
+        path, fields = "/slack/commands", {
+            "team_id": "T0DEV", "channel_id": args.channel or "C0TRIAGE", "user_id": user, "command": "/ticket",
+            "text": args.text, "trigger_id": uuid.uuid4().hex}
+    else:
+        act: dict[str, object] = {"action_id": args.action, "block_id": f"ticket:{args.ticket}",
+                                  "action_ts": f"{time.time():.6f}"}
+        if args.action in ("ticket_priority", "ticket_status"):
+            act["selected_option"] = {"value": args.value}
+        if args.action == "ticket_assignee":
+            act["selected_user"] = args.value
+        payload = {"type": "block_actions", "user": {"id": user}, "trigger_id": uuid.uuid4().hex,
+                   "channel": {"id": args.channel or "C0ACME"}, "actions": [act],
+                   "container": {"type": "message", "channel_id": args.channel or "C0ACME", "message_ts": "0"}}
+        path, fields = "/slack/interactions", {"payload": json.dumps(payload)}
+    body = urllib.parse.urlencode(fields).encode()
+    stamp = str(int(time.time()))
+    status, text = post(f"{args.api}{path}", body, {
+        "Content-Type": "application/x-www-form-urlencoded", "X-Slack-Request-Timestamp": stamp,
+        "X-Slack-Signature": slack_signature(args.secret, stamp, body)})
+    print(f"{status} {text}")
+    return 0 if status == 200 else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m devstack.send", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("kind", choices=["reaction", "message", "github-comment", "github-close"])
+    parser.add_argument("kind", choices=["reaction", "message", "github-comment", "github-close", "command",
+                                         "click"])
+    parser.add_argument("--action", default="ticket_take",
+                        help="click: ticket_take | ticket_solve | ticket_priority | ticket_status | ticket_assignee")
+    parser.add_argument("--value", default=None, help="click: the selected option (priority/status) or user")
+    parser.add_argument("--ticket", type=int, default=1, help="click: the ticket number")
     parser.add_argument("--github-secret", default=os.environ.get("GITHUB_WEBHOOK_SECRET", "dev-github-webhook-secret"))
     parser.add_argument("--login", default="curious-user", help="GitHub login of the commenter")
     parser.add_argument("--issue", type=int, default=1)
@@ -92,6 +125,8 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.kind.startswith("github-"):
         return send_github(args)
+    if args.kind in ("command", "click"):
+        return send_form(args)
     ts = args.ts or f"{time.time():.6f}"
     if args.kind == "reaction":
         channel, user = args.channel or "C0COMMUNITY", args.user or "U0HERO1"

@@ -153,3 +153,57 @@ def test_make_run_reaction_opens_ticket_one(tmp_path: Any) -> None:
             os.killpg(stack.pid, signal.SIGKILL)
             stack.wait()
         log.close()
+
+
+def test_make_run_whole_ticket_life_through_slack_payloads(tmp_path: Any) -> None:
+    """Open from Slack, take it, set priority, hand over, reply, solve: Slack payloads alone."""
+    ports = {"API_PORT": free_port(), "MOTO_PORT": free_port(), "FAKE_SLACK_PORT": free_port(),
+             "SMTP_PORT": free_port(), "FAKE_GITHUB_PORT": free_port()}
+    env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "TERM")}
+    env.update({k: str(v) for k, v in ports.items()})
+    log = (tmp_path / "run.log").open("w+")
+    stack = subprocess.Popen([sys.executable, "-m", "devstack.run"], cwd=ROOT, env=env, stdout=log,
+                             stderr=subprocess.STDOUT, start_new_session=True)
+    api = f"http://127.0.0.1:{ports['API_PORT']}"
+    fake_slack = f"http://127.0.0.1:{ports['FAKE_SLACK_PORT']}"
+
+    def send(*args: str) -> None:
+        out = subprocess.run([sys.executable, "-m", "devstack.send", *args, "--api", api, "--fake-slack", fake_slack],
+                             cwd=ROOT, env=env, capture_output=True, text=True, timeout=30)
+        assert out.returncode == 0, out.stdout + out.stderr
+
+    def ticket() -> Any:
+        return get(f"{api}/api/tickets/1", token="dev-token-ada")[1]
+
+    try:
+        wait_for(lambda: "local stack is running" in (tmp_path / "run.log").read_text(), seconds=60)
+        send("message", "--channel", "C0ACME", "--user", "U0ACME1", "--ts", "1700000500.000100",
+             "--text", "Checkout is failing")
+        wait_for(lambda: get(f"{api}/api/tickets/1", token="dev-token-ada")[0] == 200)
+        send("click", "--action", "ticket_take", "--user", "U0HERO1")
+        wait_for(lambda: ticket()["assignee"] == "ada")
+        send("click", "--action", "ticket_priority", "--value", "urgent", "--user", "U0HERO1")
+        wait_for(lambda: ticket()["priority"] == "urgent")
+        send("command", "--user", "U0HERO1", "--text", "handover 1 <@U0HERO2> payment provider incident")
+        wait_for(lambda: ticket()["assignee"] == "bo")
+        send("command", "--user", "U0HERO2", "--text", "reply 1 Fixed on our side, please retry")
+        wait_for(lambda: any(m["role"] == "agent" and (m["delivery"] or {}).get("status") == "sent"
+                             for m in ticket()["messages"]))
+        send("command", "--user", "U0HERO2", "--text", "solve 1")
+        final = wait_for(lambda: ticket() if ticket()["status"] == "solved" else None)
+        assert [a["by"]["id"] for a in final["audit"]] == ["ada", "ada", "ada", "bo"]
+        calls = get(f"{fake_slack}/_fake/calls")[1]
+        reply = [c["params"] for c in calls if c["method"] == "chat.postMessage" and c["params"].get("username")]
+        assert reply[-1]["username"] == "Bo Agent" and reply[-1]["thread_ts"] == "1700000500.000100"
+        homes = [c["params"] for c in calls if c["method"] == "views.publish"]
+        assert {h["user_id"] for h in homes} >= {"U0HERO1", "U0HERO2"}
+        updates = [c["params"] for c in calls if c["method"] == "chat.update"]
+        assert "*Status* solved" in updates[-1]["text"]
+    finally:
+        os.killpg(stack.pid, signal.SIGINT)
+        try:
+            stack.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(stack.pid, signal.SIGKILL)
+            stack.wait()
+        log.close()
