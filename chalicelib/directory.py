@@ -49,6 +49,7 @@ class CommunityChannel:
 class TeamSettings:
     team_name: str = "Support"
     ticket_emoji: str = "ticket"
+    triage_channel: str | None = None
     tier_priorities: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_TIER_PRIORITIES))
     github_repos: tuple[str, ...] = ()
     github_issue_labels: tuple[str, ...] = ("question", "support")
@@ -208,6 +209,7 @@ def parse_directory(text: str) -> Directory:
     settings = TeamSettings(
         team_name=_optional_str(team, "name", "[team]") or "Support",
         ticket_emoji=(_optional_str(team, "ticket_emoji", "[team]") or "ticket").strip(":"),
+        triage_channel=_optional_str(team, "triage_channel", "[team]"),
         tier_priorities=priorities,
         github_repos=repos,
         github_issue_labels=tuple(lbl.lower() for lbl in _str_list(github, "issue_labels", "[github]"))

@@ -110,6 +110,7 @@ class EmailIntake:
         put_object: Callable[[str, str, bytes, str], None],
         mailer: Callable[[], Mailer],
         support_address: str | None,
+        on_opened: Callable[[Ticket], None] | None = None,
         mail_bucket: str,
         ack_enabled: bool,
     ) -> None:
@@ -119,6 +120,7 @@ class EmailIntake:
         self.get_object = get_object
         self.put_object = put_object
         self.mailer = mailer
+        self.on_opened = on_opened
         self.support_address = support_address
         self.mail_bucket = mail_bucket
         self.ack_enabled = ack_enabled
@@ -320,6 +322,9 @@ class EmailIntake:
                 self._attach(ticket_id, m, parsed, message, ses_id)
             assert result.lease is not None
             self._acknowledge(ticket, result.lease, parsed, directory)
+        if self.on_opened is not None:
+            self.on_opened(ticket)  # idempotent: a retry after a failure here still announces once
+        if result.created:
             return EmailOutcome("opened", number_of(ticket))
         self._ensure_acknowledged(ticket, parsed, message, directory)
         return EmailOutcome("duplicate", number_of(ticket))

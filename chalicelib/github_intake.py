@@ -20,6 +20,7 @@ from chalicelib.delivery import enqueue_delivery
 from chalicelib.directory import Directory
 from chalicelib.directory_store import DirectoryStore
 from chalicelib.links import IssueRef, LinkStore
+from chalicelib.models.tickets import Ticket
 from chalicelib.observability import logger
 from chalicelib.queue import EventQueue
 from chalicelib.tickets import CUSTOMER, NewMessage, OpenTicket, TicketService, number_of, subject_from
@@ -43,7 +44,9 @@ def ticket_id_for(repo: str, number: int, login: str) -> str:
 
 class GitHubIntake:
     def __init__(self, *, tickets: TicketService, directory: DirectoryStore, links: LinkStore,
-                 github: Callable[[], GitHubApi], queue: EventQueue) -> None:
+                 github: Callable[[], GitHubApi], queue: EventQueue,
+                 on_opened: Callable[[Ticket], None] | None = None) -> None:
+        self.on_opened = on_opened
         self.tickets = tickets
         self.directory = directory
         self.links = links
@@ -100,6 +103,8 @@ class GitHubIntake:
         if result.created and result.lease:
             # GitHub tickets need no confirmation post: the question is visible where it was asked.
             self.tickets.complete_confirmation(result.ticket, result.lease, "none:github")
+        if self.on_opened is not None:
+            self.on_opened(result.ticket)
         return GitHubOutcome("opened" if result.created else "duplicate", number_of(result.ticket))
 
     def _comment(self, action: str, repo: str, issue: dict[str, Any], comment: dict[str, Any],

@@ -82,14 +82,14 @@ def build_services(
 
     events_queue = queue or SqsEventQueue(queue_name=settings.events_queue_name, region=settings.region,
                                           queue_url=settings.events_queue_url)
-    email_intake = EmailIntake(
-        tickets=tickets, directory=directory, clock=clock, get_object=aws.get_object, put_object=aws.put_object,
-        mailer=mailer, support_address=settings.support_address, mail_bucket=settings.mail_bucket,
-        ack_enabled=settings.email_ack_enabled,
-    )
     triage = TriageService(clock=clock, connection=Connection(region=settings.region, host=host))
     slack_triage = SlackTriage(tickets=tickets, triage=triage, directory=directory, slack=slack, queue=events_queue,
                                clock=clock)
+    email_intake = EmailIntake(
+        tickets=tickets, directory=directory, clock=clock, get_object=aws.get_object, put_object=aws.put_object,
+        mailer=mailer, support_address=settings.support_address, mail_bucket=settings.mail_bucket,
+        ack_enabled=settings.email_ack_enabled, on_opened=slack_triage.announce,
+    )
     return Services(
         settings=settings,
         clock=clock,
@@ -105,7 +105,7 @@ def build_services(
         email_intake=email_intake,
         links=links,
         github_intake=GitHubIntake(tickets=tickets, directory=directory, links=links, github=github,
-                                   queue=events_queue),
+                                   queue=events_queue, on_opened=slack_triage.announce),
         triage=triage,
         owner_notices=OwnerNotices(tickets=tickets, directory=directory, slack=slack),
         slack_triage=slack_triage,

@@ -26,6 +26,7 @@ from chalicelib.slackrefs import message_source_id, ticket_id_for
 from chalicelib.tickets import (
     AGENT,
     CUSTOMER,
+    INTERNAL,
     NewMessage,
     OpenTicket,
     TicketService,
@@ -237,6 +238,8 @@ class SlackIntake:
         if self._is_noise(event):
             return Outcome("ignored:noise")
         channel = str(event.get("channel") or "")
+        if channel and channel == directory.settings.triage_channel:
+            return self._triage_note(event, directory)
         watched, customer = self._watched(directory, channel)
         if not watched:
             return Outcome("ignored:channel-not-watched")
@@ -258,6 +261,22 @@ class SlackIntake:
             extra={"ticket_number": ticket.number, "source": "slack"},
         )
         return Outcome("appended" if result.appended else "duplicate", number_of(ticket))
+
+    def _triage_note(self, event: dict[str, Any], directory: Directory) -> Outcome:
+        """A team member's reply in the thread of an email/GitHub ticket's triage post: an internal note."""
+        ts, thread_ts = str(event["ts"]), event.get("thread_ts")
+        member = directory.member_by_slack(event.get("user"))
+        if not thread_ts or thread_ts == ts or member is None:
+            return Outcome("ignored:triage-channel")
+        channel = str(event["channel"])
+        refs = self.tickets.resolve_refs([f"slack-triage:{channel}:{thread_ts}"])
+        ref = next(iter(refs.values()), None)
+        ticket = self.tickets.find(ref.ticket_id) if ref else None
+        if ticket is None:
+            return Outcome("ignored:triage-thread-not-a-ticket")
+        note = NewMessage(**{**self._new_message(channel, event, directory).__dict__, "role": INTERNAL})
+        result = self.tickets.append(ticket, note)
+        return Outcome("noted" if result.appended else "duplicate", number_of(ticket))
 
     def _open_from_reply(
         self, channel: str, thread_ts: str, directory: Directory, customer: Customer | None, team_id: str

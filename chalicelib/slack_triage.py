@@ -53,14 +53,46 @@ class SlackTriage:
         return member.slack_user_id if member else None
 
     def refresh_message(self, ticket: Ticket, directory: Directory) -> None:
-        """Show the new state on the ticket's Slack message (its confirmation)."""
+        """Show the new state on the ticket's Slack message (its confirmation, or its triage post)."""
         origin = ticket.origin or {}
-        ref = ticket.confirmation_ref or ""
-        if origin.get("type") != "slack" or not ref or ref.startswith("none:"):
+        if origin.get("type") == "slack":
+            channel, ts = str(origin["channel"]), ticket.confirmation_ref or ""
+        else:
+            channel, _, ts = (ticket.triage_ref or "").partition(":")
+        if not channel or not ts or ts.startswith("none:"):
             return
         slack_id = self._slack_id(directory, ticket.assignee)
-        self.slack.client.chat_update(channel=str(origin["channel"]), ts=ref,
-                                      text=ticket_text(ticket, slack_id), blocks=ticket_blocks(ticket, slack_id))
+        self.slack.client.chat_update(channel=channel, ts=ts, text=ticket_text(ticket, slack_id),
+                                      blocks=ticket_blocks(ticket, slack_id))
+
+    def announce(self, ticket: Ticket) -> None:
+        """Post an email or GitHub ticket in the triage channel, once; its thread is for internal notes."""
+        from pynamodb.exceptions import PutError
+
+        from chalicelib.models.tickets import ExternalRef
+
+        channel = self.directory.load().settings.triage_channel
+        if not channel or ticket.channel == "slack" or ticket.triage_ref:
+            return
+        claim = ExternalRef(f"triage-post:{ticket.ticket_id}", ticket_id=ticket.ticket_id, number=ticket.number,
+                            created_at=self.clock.now())
+        try:
+            claim.save(condition=ExternalRef.ref.does_not_exist())
+        except PutError as exc:
+            if exc.cause_response_code == "ConditionalCheckFailedException":
+                return
+            raise
+        try:
+            origin = ticket.origin or {}
+            where = (f"email from {origin.get('address')}" if ticket.channel == "email"
+                     else f"GitHub {origin.get('issue_url')}")
+            ts = self.slack.post(channel=channel, text=f"New {where}\n" + ticket_text(ticket, None),
+                                 blocks=ticket_blocks(ticket, None))
+        except Exception:
+            claim.delete()
+            raise
+        ticket.update(actions=[Ticket.triage_ref.set(f"{channel}:{ts}")], add_version_condition=False)
+        self.tickets.add_refs(ticket, [f"slack-triage:{channel}:{ts}"])
 
     def publish_home(self, member: TeamMember) -> None:
         if not member.slack_user_id:

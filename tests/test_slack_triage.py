@@ -185,3 +185,29 @@ def test_corpus_command_and_interaction_bodies(stack: Stack) -> None:
     stack.drain()
     assert stack.pump.failures == 0
     assert ephemerals(stack) == ["Only the support team can triage tickets."]  # W111 is not on our team
+
+
+def test_email_and_github_tickets_are_announced_in_the_triage_channel(stack: Stack) -> None:
+    from email.message import EmailMessage
+
+    mail = EmailMessage()
+    mail["From"], mail["To"], mail["Subject"] = "wile@acme.example", "hey@example.com", "Invoice wrong"
+    mail["Message-ID"] = "<inv-1@acme.example>"
+    mail.set_content("Please fix the invoice")
+    stack.email(mail.as_bytes())
+    stack.email(mail.as_bytes())  # redelivered: still one announcement
+    posts = [c["params"] for c in stack.slack.calls("chat.postMessage") if c["params"]["channel"] == "C0TRIAGE"]
+    assert len(posts) == 1 and "New email from wile@acme.example" in posts[0]["text"]
+    triage_ts = stack.slack.messages("C0TRIAGE")[0]["ts"]
+    # A team member's reply in that thread is an internal note, never sent to the customer.
+    sent_before = len(stack.sent_mail())
+    stack.post_event(message("U0HERO1", "C0TRIAGE", f"{time.time() + 1:.6f}", "Finance says it's a bug",
+                             thread_ts=triage_ts))
+    stack.drain()
+    t = ticket(stack)
+    assert t["messages"][-1]["role"] == "internal" and t["messages"][-1]["text"] == "Finance says it's a bug"
+    assert len(stack.sent_mail()) == sent_before
+    # The controls on the triage post work, and the post is updated.
+    assert click(stack, 1, "ticket_priority", selected_option={"value": "urgent"}) == 200
+    update = [c["params"] for c in stack.slack.calls("chat.update")][-1]
+    assert update["channel"] == "C0TRIAGE" and update["ts"] == triage_ts and "*Priority* urgent" in update["text"]

@@ -125,6 +125,7 @@ class Ticket(Model):
     solved_at = UTCDateTimeAttribute(null=True)
     status_changed_at = UTCDateTimeAttribute(null=True)
     confirmation_ref = UnicodeAttribute(null=True)
+    triage_ref = UnicodeAttribute(null=True)  # "<channel>:<ts>" of its message in the triage channel
     confirmation_lease = UnicodeAttribute(null=True)
     confirmation_lease_until = NumberAttribute(null=True)
     message_count = NumberAttribute(default=0)
