@@ -139,12 +139,14 @@ def test_make_run_reaction_opens_ticket_one(tmp_path: Any) -> None:
         wait_for(lambda: comments() == ["@curious-user Friday."])
         github("github-close", "--delivery", "close-1")
         github("github-close", "--delivery", "close-1")
+        def community_thread() -> list[dict[str, Any]]:
+            return [c["params"] for c in get(calls_url)[1] if c["params"]["channel"] == "C0COMMUNITY"]
+
         wait_for(lambda: len(comments()) == 2)
-        wait_for(lambda: len(get(calls_url)[1]) == 2)
+        wait_for(lambda: len(community_thread()) == 2)
         time.sleep(2.5)
         assert len(comments()) == 2 and "was closed" in comments()[-1]
-        slack_posts = get(calls_url)[1]
-        assert len(slack_posts) == 2 and slack_posts[-1]["params"]["thread_ts"] == "1700000000.000100"
+        assert len(community_thread()) == 2 and community_thread()[-1]["thread_ts"] == "1700000000.000100"
     finally:
         os.killpg(stack.pid, signal.SIGINT)
         try:
