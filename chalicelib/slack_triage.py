@@ -6,6 +6,7 @@ back as ephemeral messages, and the ticket's message and the actor's App Home ar
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,6 +29,7 @@ from chalicelib.directory_store import DirectoryStore
 from chalicelib.models.tickets import Ticket
 from chalicelib.observability import logger
 from chalicelib.queue import EventQueue
+from chalicelib.slackrefs import ticket_id_for
 from chalicelib.tickets import CUSTOMER, SOLVED, InvalidInput, TicketNotFound, TicketService
 from chalicelib.triage import Change, Conflict, TriageService
 
@@ -232,6 +234,33 @@ class SlackTriage:
             return Change(assignee=target.id)
         logger.info("unknown block action", extra={"action_id": str(action_id)[:60]})
         return None
+
+    def reply_modal(self, payload: dict[str, Any]) -> TriageOutcome:
+        """The submitted "Reply to customer" modal: sent through the ticket's own channel."""
+        directory = self.directory.load()
+        member = directory.member_by_slack((payload.get("user") or {}).get("id"))
+        view = payload.get("view") or {}
+        try:
+            where = json.loads(view.get("private_metadata") or "{}")
+        except ValueError:
+            where = {}
+        text = (((view.get("state") or {}).get("values") or {}).get("reply") or {}).get("text", {}).get("value")
+        if member is None or not where.get("channel") or not text:
+            return TriageOutcome("ignored:incomplete-modal")
+        channel, thread_ts = str(where["channel"]), str(where["thread_ts"])
+        ticket = self.tickets.find(ticket_id_for(channel, thread_ts))
+        if ticket is None:
+            refs = self.tickets.resolve_refs([f"slack-triage:{channel}:{thread_ts}"])
+            ref = next(iter(refs.values()), None)
+            ticket = self.tickets.find(ref.ticket_id) if ref else None
+        if ticket is None or ticket.kind != "ticket":
+            if member.slack_user_id:
+                self.slack.direct_message(member.slack_user_id, "That message is not part of a ticket: nothing sent.")
+            return TriageOutcome("ignored:not-a-ticket")
+        message, _ = self.tickets.add_reply(ticket, member, str(text), internal=False,
+                                            idempotency_key=f"modal:{view.get('id')}")
+        enqueue_delivery(self.queue, ticket, message)
+        return TriageOutcome("reply-queued")
 
     def home_opened(self, event: dict[str, Any]) -> TriageOutcome:
         member = self.directory.load().member_by_slack(event.get("user"))

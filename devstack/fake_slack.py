@@ -243,6 +243,7 @@ class FakeSlack:
             "conversations.open": self._conversations_open,
             "users.info": self._users_info,
             "views.publish": self._views_publish,
+            "views.open": self._views_open,
             "reactions.add": self._reactions_add,
         }
 
@@ -409,6 +410,15 @@ class FakeSlack:
         if user is None:
             return {"ok": False, "error": "user_not_found"}
         return {"ok": True, "user": user}
+
+    def _views_open(self, p: Json) -> Json:
+        view = _maybe_json(p.get("view"))
+        if not _str(p.get("trigger_id")):
+            return {"ok": False, "error": "invalid_trigger_id"}
+        if not isinstance(view, dict) or view.get("type") != "modal":
+            return {"ok": False, "error": "invalid_arguments"}
+        return {"ok": True, "view": {"id": "V0MODAL" + _str(p.get("trigger_id"))[:8], "team_id": self.team_id,
+                                     **view}}
 
     def _views_publish(self, p: Json) -> Json:
         user_id = _str(p.get("user_id"))

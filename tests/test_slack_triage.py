@@ -211,3 +211,31 @@ def test_email_and_github_tickets_are_announced_in_the_triage_channel(stack: Sta
     assert click(stack, 1, "ticket_priority", selected_option={"value": "urgent"}) == 200
     update = [c["params"] for c in stack.slack.calls("chat.update")][-1]
     assert update["channel"] == "C0TRIAGE" and update["ts"] == triage_ts and "*Priority* urgent" in update["text"]
+
+
+def _interaction(stack: Stack, payload: dict[str, Any]) -> Any:
+    body = urllib.parse.urlencode({"payload": json.dumps(payload)}).encode()
+    return stack.client.http.post("/slack/interactions", headers=form_headers(body), body=body)
+
+
+def test_reply_to_customer_shortcut_opens_a_modal_and_sends_through_the_origin(opened: Stack) -> None:
+    stack = opened
+    shortcut = {"type": "message_action", "callback_id": "reply_to_customer", "trigger_id": "trig-1",
+                "user": {"id": "U0HERO2"}, "channel": {"id": "C0ACME"},
+                "message": {"ts": "1700000000.000100", "text": "Production is down", "user": "U0ACME1"}}
+    assert _interaction(stack, shortcut).status_code == 200
+    [opened_view] = [c["params"] for c in stack.slack.calls("views.open")]
+    view = opened_view["view"] if isinstance(opened_view["view"], dict) else json.loads(opened_view["view"])
+    assert view["callback_id"] == "reply_to_customer" and opened_view["trigger_id"] == "trig-1"
+    submission = {"type": "view_submission", "user": {"id": "U0HERO2"},
+                  "view": {"id": "V1", "callback_id": "reply_to_customer",
+                           "private_metadata": view["private_metadata"],
+                           "state": {"values": {"reply": {"text": {"type": "plain_text_input",
+                                                                    "value": "Rolling back now"}}}}}}
+    response = _interaction(stack, submission)
+    assert response.status_code == 200 and json.loads(response.body) == {"response_action": "clear"}
+    stack.drain()
+    reply = [c["params"] for c in stack.slack.calls("chat.postMessage")][-1]
+    assert (reply["text"], reply["username"], reply["thread_ts"]) == ("Rolling back now", "Bo Agent",
+                                                                      "1700000000.000100")
+    assert ticket(stack)["messages"][-1]["role"] == "agent"

@@ -172,6 +172,13 @@ def handle_slack_interaction(request: Request, ingress: Ingress) -> Response:
         return error(400, "payload is not valid JSON")
     if not isinstance(payload, dict) or not isinstance(payload.get("type"), str):
         return error(400, "payload must be a JSON object with a type")
+    if payload["type"] == "message_action" and payload.get("callback_id") == REPLY_SHORTCUT:
+        return _open_reply_modal(payload, ingress)
+    if payload["type"] == "view_submission" and (payload.get("view") or {}).get("callback_id") == REPLY_SHORTCUT:
+        view = payload["view"]
+        delivery = str(view.get("id") or payload.get("trigger_id"))
+        failed = _enqueue(ingress, "reply-modal", payload, delivery, f"slack-modal:{delivery}")
+        return failed or ok({"response_action": "clear"})
     if payload["type"] != "block_actions":
         return ok()
     actions = payload.get("actions") or []
@@ -181,3 +188,31 @@ def handle_slack_interaction(request: Request, ingress: Ingress) -> Response:
     failed = _enqueue(ingress, "interaction", payload, delivery,
                       f"slack:{container.get('channel_id')}:{container.get('message_ts')}")
     return failed or Response(body="", status_code=200)
+
+
+REPLY_SHORTCUT = "reply_to_customer"
+
+
+def _open_reply_modal(payload: dict[str, Any], ingress: Ingress) -> Response:
+    """The "Reply to customer" message shortcut: a modal whose text goes out through the ticket's channel."""
+    from chalicelib.slack_web_lite import SlackCallError, call
+
+    message = payload.get("message") or {}
+    channel = (payload.get("channel") or {}).get("id")
+    if not channel or not message.get("ts") or not payload.get("trigger_id"):
+        return error(400, "message_action without channel, message or trigger_id")
+    where = {"channel": channel, "thread_ts": message.get("thread_ts") or message["ts"]}
+    view = {
+        "type": "modal", "callback_id": REPLY_SHORTCUT, "private_metadata": json.dumps(where),
+        "title": {"type": "plain_text", "text": "Reply to customer"},
+        "submit": {"type": "plain_text", "text": "Send"},
+        "blocks": [{"type": "input", "block_id": "reply", "label": {"type": "plain_text", "text": "Your reply"},
+                    "element": {"type": "plain_text_input", "action_id": "text", "multiline": True}}],
+    }
+    try:
+        call(ingress.settings.slack_api_url, ingress.secrets.get("SLACK_BOT_TOKEN"), "views.open",
+             {"trigger_id": payload["trigger_id"], "view": view})
+    except (SlackCallError, SecretMissing, AwsError):
+        logger.exception("could not open the reply modal")
+        return error(503, "could not open the modal, try again")
+    return Response(body="", status_code=200)

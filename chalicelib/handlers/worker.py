@@ -56,6 +56,8 @@ def process_message(body: str, receive_count: int, services: Services) -> str:
     if not isinstance(message, dict):
         raise PoisonMessage("queue message is not an object")
     source, kind = message.get("source"), message.get("kind")
+    if source == "slack" and kind == "reply-modal" and isinstance(message.get("payload"), dict):
+        return services.slack_triage.reply_modal(message["payload"]).action
     if source == "slack" and kind in ("command", "interaction") and isinstance(message.get("payload"), dict):
         triage = services.slack_triage
         done = triage.command(message["payload"]) if kind == "command" else triage.action(message["payload"])
