@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import threading
 from typing import Any
 
 import pytest
@@ -62,32 +61,24 @@ def test_stale_version_is_409_and_overwrites_nothing(one_ticket: Stack) -> None:
 
 
 def test_concurrent_edits_one_wins(one_ticket: Stack) -> None:
-    stack = one_ticket
-    version = current(stack)["version"]
-    results: list[int] = []
-    barrier = threading.Barrier(2)
+    """Two agents read the same version and both save: DynamoDB's version condition lets one through.
 
-    def edit(priority: str) -> None:
-        from chalicelib.triage import Change, Conflict
+    (Run in sequence with two stale copies: the embedded AWS does not isolate truly simultaneous
+    transactions the way DynamoDB does, so real threads would test moto, not us.)"""
+    from chalicelib.triage import Change, Conflict
 
-        services = stack.services
-        ticket = services.tickets.find("slack:C0ACME:1700000000.000100")
-        member = services.directory.load().member("ada")
-        barrier.wait()
-        try:
-            services.triage.apply(ticket, member, Change(priority=priority), services.directory.load(),
-                                  expected_version=version)
-            results.append(200)
-        except Conflict:
-            results.append(409)
-
-    threads = [threading.Thread(target=edit, args=(p,)) for p in ("low", "urgent")]
-    for th in threads:
-        th.start()
-    for th in threads:
-        th.join()
-    assert sorted(results) == [200, 409]
-    assert len(current(stack)["audit"]) == 1
+    services = one_ticket.services
+    first = services.tickets.find("slack:C0ACME:1700000000.000100")
+    second = services.tickets.find("slack:C0ACME:1700000000.000100")
+    member = services.directory.load().member("ada")
+    assert first is not None and second is not None and member is not None
+    version = int(first.version)
+    services.triage.apply(first, member, Change(priority="low"), services.directory.load(), expected_version=version)
+    with pytest.raises(Conflict):
+        services.triage.apply(second, member, Change(priority="urgent"), services.directory.load(),
+                              expected_version=version)
+    assert current(one_ticket)["priority"] == "low"
+    assert len(current(one_ticket)["audit"]) == 1
 
 
 @pytest.mark.parametrize(
