@@ -129,6 +129,8 @@ def test_handover_records_from_to_and_note_and_dms_the_new_owner(one_ticket: Sta
     assert t["assignee"] == "bo"
     assert t["audit"][-1]["change"] == "handed over from — to bo: Needs a DB migration"
     assert any("handed over to you" in d and "Needs a DB migration" in d for d in dms(stack))
+    home = stack.slack.calls("views.publish")[-1]["params"]
+    assert home["user_id"] == "U0HERO2" and "*#1* Help" in json.dumps(home["view"])
     for bad in ({"to": "bo", "note": "again"}, {"to": "bo"}, {"note": "x"}, {"to": "nobody", "note": "x"}):
         assert stack.api("POST", "/api/tickets/1/handover", body=bad).status_code == 400
 

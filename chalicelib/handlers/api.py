@@ -335,3 +335,10 @@ def _notify_owner(services: Services, ticket: Any, member_id: str, note: str | N
     except AwsError as exc:
         raise ApiError(503, "changed, but the new owner could not be notified; they will see it in their queue"
                        ) from exc
+
+
+@bp.route("/api/openapi.json", methods=["GET"])
+def openapi_document() -> Response:
+    from chalicelib.openapi import document
+
+    return ok(document())

@@ -77,6 +77,9 @@ def process_message(body: str, receive_count: int, services: Services) -> str:
     if source == "outbound" and kind == "notify-owner":
         notice = services.owner_notices.notify(str(message["ticket_id"]), str(message["member_id"]),
                                                message.get("note"), int(message.get("version") or 0))
+        owner = services.directory.load().member(str(message["member_id"]))
+        if owner is not None:
+            services.slack_triage.publish_home(owner)  # the new owner's App Home shows the ticket
         return f"{notice.action}" + (f" #{notice.ticket_number}" if notice.ticket_number else "")
     if source == "outbound" and kind == "deliver":
         result = services.delivery.deliver(str(message["ticket_id"]), str(message["message_key"]), receive_count)

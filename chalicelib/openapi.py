@@ -1,0 +1,95 @@
+"""The agent API's OpenAPI 3.0 document, served at ``/api/openapi.json`` (stdlib only)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+_NUMBER = {"name": "number", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}
+_ERRORS = {
+    "400": {"description": "Bad input",
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+    "401": {"description": "Missing or invalid token"},
+    "404": {"description": "Unknown ticket"},
+}
+
+
+def _json_body(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"required": True, "content": {"application/json": {"schema": schema}}}
+
+
+def _ok(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": {"type": "object"}}}}
+
+
+def document() -> dict[str, Any]:
+    filters = [
+        {"name": "view", "in": "query", "schema": {"type": "string",
+                                                    "enum": ["unassigned", "mine", "all", "awaiting-reply"]}},
+        {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100}},
+        {"name": "cursor", "in": "query", "schema": {"type": "string"}},
+        {"name": "status", "in": "query", "schema": {"type": "string",
+                                                      "enum": ["new", "open", "pending", "solved", "closed"]}},
+        {"name": "priority", "in": "query", "schema": {"type": "string", "enum": ["low", "normal", "high", "urgent"]}},
+        {"name": "channel", "in": "query", "schema": {"type": "string", "enum": ["slack", "email", "github"]}},
+        {"name": "customer", "in": "query", "schema": {"type": "string"}},
+        {"name": "tag", "in": "query", "schema": {"type": "string"}},
+    ]
+    return {
+        "openapi": "3.0.3",
+        "info": {"title": "Support Hero agent API", "version": "1.0.0",
+                 "description": "Every request carries `Authorization: Bearer <token>` "
+                                "(`python -m chalicelib.cli create-token`)."},
+        "security": [{"bearer": []}],
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "schemas": {"Error": {"type": "object", "required": ["error"],
+                                  "properties": {"error": {"type": "string"}}}},
+        },
+        "paths": {
+            "/api/me": {"get": {"summary": "Who the token belongs to", "responses": {"200": _ok("The agent"),
+                                                                                  "401": _ERRORS["401"]}}},
+            "/api/tickets": {"get": {"summary": "A page of a view, newest first", "parameters": filters,
+                                     "responses": {"200": _ok("Tickets and next_cursor"), **_ERRORS}}},
+            "/api/tickets/{number}": {
+                "get": {"summary": "A ticket with its conversation and audit trail", "parameters": [_NUMBER],
+                        "responses": {"200": _ok("The ticket"), **_ERRORS}},
+                "patch": {"summary": "Change status, priority, owner or tags (optimistic locking)",
+                          "parameters": [_NUMBER],
+                          "requestBody": _json_body({"type": "object", "required": ["version"],
+                                                     "additionalProperties": False, "properties": {
+                              "version": {"type": "integer"},
+                              "status": {"type": "string", "enum": ["new", "open", "pending", "solved", "closed"]},
+                              "priority": {"type": "string", "enum": ["low", "normal", "high", "urgent"]},
+                              "assignee": {"type": "string", "nullable": True},
+                              "tags": {"type": "array", "items": {"type": "string"}}}}),
+                          "responses": {"200": _ok("The changed ticket"), "409": {"description": "Stale version"},
+                                        **_ERRORS}},
+            },
+            "/api/tickets/{number}/replies": {"post": {
+                "summary": "Reply to the customer through the ticket's channel, or add an internal note",
+                "parameters": [_NUMBER, {"name": "Idempotency-Key", "in": "header", "schema": {"type": "string"}}],
+                "requestBody": _json_body({"type": "object", "required": ["text"], "additionalProperties": False,
+                                           "properties": {"text": {"type": "string"},
+                                                          "internal": {"type": "boolean"}}}),
+                "responses": {"200": _ok("A replayed request"), "201": _ok("Internal note recorded"),
+                              "202": _ok("Reply queued for delivery"), **_ERRORS}}},
+            "/api/tickets/{number}/handover": {"post": {
+                "summary": "Hand the ticket to another team member with a note", "parameters": [_NUMBER],
+                "requestBody": _json_body({"type": "object", "required": ["to", "note"], "additionalProperties": False,
+                                           "properties": {"to": {"type": "string"}, "note": {"type": "string"}}}),
+                "responses": {"200": _ok("The handed-over ticket"), **_ERRORS}}},
+            "/api/tickets/{number}/links": {"post": {
+                "summary": "Link the ticket to a GitHub issue of a watched repository", "parameters": [_NUMBER],
+                "requestBody": _json_body({"type": "object", "required": ["issue"], "additionalProperties": False,
+                                           "properties": {"issue": {"type": "string"}}}),
+                "responses": {"200": _ok("Already linked"), "201": _ok("Linked"), **_ERRORS}}},
+            "/api/mail/held": {"get": {
+                "summary": "Inbound mail that did not become a ticket",
+                "parameters": [{"name": "kind", "in": "query",
+                                "schema": {"type": "string", "enum": ["quarantined", "turned-away"]}},
+                               {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1,
+                                                                           "maximum": 100}},
+                               {"name": "cursor", "in": "query", "schema": {"type": "string"}}],
+                "responses": {"200": _ok("A page of held mail"), "400": _ERRORS["400"], "401": _ERRORS["401"]}}},
+        },
+    }
