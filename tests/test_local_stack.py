@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -11,6 +12,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +44,9 @@ def wait_for(predicate: Any, seconds: float = 30) -> Any:
     raise AssertionError("condition not met in time")
 
 
-def test_make_run_reaction_opens_ticket_one(tmp_path: Any) -> None:
+@contextlib.contextmanager
+def running_stack(tmp_path: Any) -> Iterator[tuple[dict[str, str], dict[str, int]]]:
+    """`make run` (``python -m devstack.run``) on free ports, with a user's environment; stopped after."""
     ports = {"API_PORT": free_port(), "MOTO_PORT": free_port(), "FAKE_SLACK_PORT": free_port(),
              "SMTP_PORT": free_port(), "FAKE_GITHUB_PORT": free_port()}
     # A user's shell, not the test session's settings (which point at the test's own fakes).
@@ -51,9 +55,22 @@ def test_make_run_reaction_opens_ticket_one(tmp_path: Any) -> None:
     log = (tmp_path / "run.log").open("w+")
     stack = subprocess.Popen([sys.executable, "-m", "devstack.run"], cwd=ROOT, env=env, stdout=log,
                              stderr=subprocess.STDOUT, start_new_session=True)
-    api = f"http://127.0.0.1:{ports['API_PORT']}"
     try:
         wait_for(lambda: "local stack is running" in (tmp_path / "run.log").read_text(), seconds=60)
+        yield env, ports
+    finally:
+        os.killpg(stack.pid, signal.SIGINT)
+        try:
+            stack.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(stack.pid, signal.SIGKILL)
+            stack.wait()
+        log.close()
+
+
+def test_make_run_reaction_opens_ticket_one(tmp_path: Any) -> None:
+    with running_stack(tmp_path) as (env, ports):
+        api = f"http://127.0.0.1:{ports['API_PORT']}"
         send = [sys.executable, "-m", "devstack.send", "reaction", "--event-id", "EvREADME1", "--api", api,
                 "--fake-slack", f"http://127.0.0.1:{ports['FAKE_SLACK_PORT']}"]
         assert subprocess.run(send, cwd=ROOT, env=env, capture_output=True, timeout=30).returncode == 0
@@ -148,38 +165,24 @@ def test_make_run_reaction_opens_ticket_one(tmp_path: Any) -> None:
         time.sleep(2.5)
         assert len(comments()) == 2 and "was closed" in comments()[-1]
         assert len(community_thread()) == 2 and community_thread()[-1]["thread_ts"] == "1700000000.000100"
-    finally:
-        os.killpg(stack.pid, signal.SIGINT)
-        try:
-            stack.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(stack.pid, signal.SIGKILL)
-            stack.wait()
-        log.close()
+
 
 
 def test_make_run_whole_ticket_life_through_slack_payloads(tmp_path: Any) -> None:
     """Open from Slack, take it, set priority, hand over, reply, solve: Slack payloads alone."""
-    ports = {"API_PORT": free_port(), "MOTO_PORT": free_port(), "FAKE_SLACK_PORT": free_port(),
-             "SMTP_PORT": free_port(), "FAKE_GITHUB_PORT": free_port()}
-    env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "TERM")}
-    env.update({k: str(v) for k, v in ports.items()})
-    log = (tmp_path / "run.log").open("w+")
-    stack = subprocess.Popen([sys.executable, "-m", "devstack.run"], cwd=ROOT, env=env, stdout=log,
-                             stderr=subprocess.STDOUT, start_new_session=True)
-    api = f"http://127.0.0.1:{ports['API_PORT']}"
-    fake_slack = f"http://127.0.0.1:{ports['FAKE_SLACK_PORT']}"
+    with running_stack(tmp_path) as (env, ports):
+        api = f"http://127.0.0.1:{ports['API_PORT']}"
+        fake_slack = f"http://127.0.0.1:{ports['FAKE_SLACK_PORT']}"
 
-    def send(*args: str) -> None:
-        out = subprocess.run([sys.executable, "-m", "devstack.send", *args, "--api", api, "--fake-slack", fake_slack],
-                             cwd=ROOT, env=env, capture_output=True, text=True, timeout=30)
-        assert out.returncode == 0, out.stdout + out.stderr
+        def send(*args: str) -> None:
+            out = subprocess.run([sys.executable, "-m", "devstack.send", *args, "--api", api,
+                                  "--fake-slack", fake_slack],
+                                 cwd=ROOT, env=env, capture_output=True, text=True, timeout=30)
+            assert out.returncode == 0, out.stdout + out.stderr
 
-    def ticket() -> Any:
-        return get(f"{api}/api/tickets/1", token="dev-token-ada")[1]
+        def ticket() -> Any:
+            return get(f"{api}/api/tickets/1", token="dev-token-ada")[1]
 
-    try:
-        wait_for(lambda: "local stack is running" in (tmp_path / "run.log").read_text(), seconds=60)
         send("message", "--channel", "C0ACME", "--user", "U0ACME1", "--ts", "1700000500.000100",
              "--text", "Checkout is failing")
         wait_for(lambda: get(f"{api}/api/tickets/1", token="dev-token-ada")[0] == 200)
@@ -202,14 +205,7 @@ def test_make_run_whole_ticket_life_through_slack_payloads(tmp_path: Any) -> Non
         assert {h["user_id"] for h in homes} >= {"U0HERO1", "U0HERO2"}
         updates = [c["params"] for c in calls if c["method"] == "chat.update"]
         assert "*Status* solved" in updates[-1]["text"]
-    finally:
-        os.killpg(stack.pid, signal.SIGINT)
-        try:
-            stack.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(stack.pid, signal.SIGKILL)
-            stack.wait()
-        log.close()
+
 
 
 def test_agent_api_openapi_document_fuzzed_by_schemathesis_finds_no_5xx(tmp_path: Any) -> None:
@@ -219,16 +215,8 @@ def test_agent_api_openapi_document_fuzzed_by_schemathesis_finds_no_5xx(tmp_path
     TRACE, which chalice local's dev server (http.server) answers 501 itself; API Gateway
     answers unsupported methods before the app, so that probe would test chalice local, not us.
     """
-    ports = {"API_PORT": free_port(), "MOTO_PORT": free_port(), "FAKE_SLACK_PORT": free_port(),
-             "SMTP_PORT": free_port(), "FAKE_GITHUB_PORT": free_port()}
-    env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "TERM")}
-    env.update({k: str(v) for k, v in ports.items()})
-    log = (tmp_path / "run.log").open("w+")
-    stack = subprocess.Popen([sys.executable, "-m", "devstack.run"], cwd=ROOT, env=env, stdout=log,
-                             stderr=subprocess.STDOUT, start_new_session=True)
-    api = f"http://127.0.0.1:{ports['API_PORT']}"
-    try:
-        wait_for(lambda: "local stack is running" in (tmp_path / "run.log").read_text(), seconds=60)
+    with running_stack(tmp_path) as (env, ports):
+        api = f"http://127.0.0.1:{ports['API_PORT']}"
         status, doc = get(f"{api}/api/openapi.json")
         assert status == 200 and doc["openapi"].startswith("3.")
         subprocess.run([sys.executable, "-m", "devstack.send", "message", "--channel", "C0ACME", "--user", "U0ACME1",
@@ -244,11 +232,3 @@ def test_agent_api_openapi_document_fuzzed_by_schemathesis_finds_no_5xx(tmp_path
             cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300,
         )
         assert run.returncode == 0, run.stdout[-4000:]
-    finally:
-        os.killpg(stack.pid, signal.SIGINT)
-        try:
-            stack.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(stack.pid, signal.SIGKILL)
-            stack.wait()
-        log.close()

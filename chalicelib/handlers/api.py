@@ -166,17 +166,7 @@ def post_reply(number: str) -> Response:
 
 
 def _reply_body(raw: bytes) -> tuple[str, bool]:
-    if not raw.strip():
-        raise ApiError(400, 'body is empty: send {"text": "...", "internal": false}')
-    try:
-        body = json.loads(raw)
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise ApiError(400, "body is not valid JSON") from exc
-    if not isinstance(body, dict):
-        raise ApiError(400, 'body must be a JSON object like {"text": "...", "internal": false}')
-    unknown = set(body) - {"text", "internal"}
-    if unknown:
-        raise ApiError(400, f"unknown field(s): {', '.join(sorted(unknown))}")
+    body = _json_object(raw, {"text", "internal"}, example='{"text": "...", "internal": false}')
     text = body.get("text")
     if not isinstance(text, str) or not text.strip():
         raise ApiError(400, "'text' is required and must be a non-empty string")
@@ -217,12 +207,8 @@ def link_issue(number: str) -> Response:
     request = _request()
     services = bootstrap.services()
     authenticate(request, services)
-    raw = request.raw_body or b""
-    try:
-        body = json.loads(raw or b"null")
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise ApiError(400, "body is not valid JSON") from exc
-    if not isinstance(body, dict) or set(body) != {"issue"} or not isinstance(body["issue"], str):
+    body = _json_object(request.raw_body, {"issue"}, example='{"issue": "owner/repo#12"}')
+    if not isinstance(body.get("issue"), str):
         raise ApiError(400, 'body must be {"issue": "owner/repo#12"} or {"issue": "https://github.com/.../issues/12"}')
     issue = IssueRef.parse(body["issue"])
     if issue is None:
@@ -234,16 +220,18 @@ def link_issue(number: str) -> Response:
     return ok({"ticket": ticket_summary(ticket), "linked": issue.key}, status=201 if created else 200)
 
 
-def _json_object(raw: bytes | str | None, allowed: set[str]) -> dict[str, Any]:
+def _json_object(raw: bytes | str | None, allowed: set[str], example: str = "") -> dict[str, Any]:
+    """The request body as a JSON object with only ``allowed`` fields, or a 400 that says why."""
     data = raw.encode("utf-8") if isinstance(raw, str) else (raw or b"")
+    like = f" like {example}" if example else ""
     if not data.strip():
-        raise ApiError(400, "body is empty: send a JSON object")
+        raise ApiError(400, f"body is empty: send a JSON object{like}")
     try:
         body = json.loads(data)
     except (UnicodeDecodeError, ValueError) as exc:
         raise ApiError(400, "body is not valid JSON") from exc
     if not isinstance(body, dict):
-        raise ApiError(400, "body must be a JSON object")
+        raise ApiError(400, f"body must be a JSON object{like}")
     unknown = set(body) - allowed
     if unknown:
         raise ApiError(400, f"unknown field(s): {', '.join(sorted(unknown))}")
