@@ -99,12 +99,7 @@ class SlackTriage:
     def publish_home(self, member: TeamMember) -> None:
         if not member.slack_user_id:
             return
-        mine = self.tickets.list_view("mine", member.id, 100, None).tickets
-        awaiting = sorted(
-            (t for t in mine if t.status in ("new", "open") and t.last_customer_message_at and (
-                t.last_agent_message_at is None or t.last_customer_message_at > t.last_agent_message_at)),
-            key=lambda t: t.last_customer_message_at or t.created_at,
-        )
+        awaiting = self.tickets.list_view("awaiting-reply", member.id, 50, None).tickets  # oldest first
         unassigned = self.tickets.list_view("unassigned", None, 50, None).tickets
         view = home_view(member.name, awaiting, unassigned, self.clock.time())
         self.slack.client.views_publish(user_id=member.slack_user_id, view=view)

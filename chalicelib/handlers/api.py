@@ -138,8 +138,7 @@ def post_reply(number: str) -> Response:
     request = _request()
     services = bootstrap.services()
     member = authenticate(request, services)
-    raw = request.raw_body or b""
-    text, internal = _reply_body(raw.encode("utf-8") if isinstance(raw, str) else raw)
+    text, internal = _reply_body(request.raw_body)
     idempotency_key = request.headers.get("idempotency-key")
     if idempotency_key is not None and not 1 <= len(idempotency_key) <= 200:
         raise ApiError(400, "Idempotency-Key must be 1 to 200 characters")
@@ -165,7 +164,7 @@ def post_reply(number: str) -> Response:
     )
 
 
-def _reply_body(raw: bytes) -> tuple[str, bool]:
+def _reply_body(raw: bytes | str | None) -> tuple[str, bool]:
     body = _json_object(raw, {"text", "internal"}, example='{"text": "...", "internal": false}')
     text = body.get("text")
     if not isinstance(text, str) or not text.strip():

@@ -85,20 +85,9 @@ def handle_slack_event(request: Request, ingress: Ingress) -> Response:
         return error(400, "event_callback without an event object")
 
     retry_num = request.headers.get("x-slack-retry-num")
-    message = {
-        "v": 1,
-        "source": "slack",
-        "kind": "event",
-        "delivery_id": event_id,
-        "received_at": ingress.clock.time(),
-        "payload": payload,
-    }
-    try:
-        ingress.queue.send(message, dedupe_key=f"slack:{event_id}", group=group_for(payload))
-    except AwsError:
-        logger.exception("enqueue failed", extra={"source": "slack", "delivery_id": event_id})
-        # 503: Slack retries the delivery; nothing was written.
-        return error(503, "could not enqueue the event, retry later")
+    failed = _enqueue(ingress, "event", payload, event_id, group_for(payload))
+    if failed is not None:
+        return failed  # 503: Slack retries the delivery; nothing was written
     logger.info(
         "slack event enqueued",
         extra={"source": "slack", "delivery_id": event_id, "event_type": event["type"], "retry_num": retry_num},
