@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from chalice.app import Chalice, CloudWatchEvent, Rate, SNSEvent, SQSEvent
 
 from chalicelib import bootstrap
@@ -12,6 +14,10 @@ app = Chalice(app_name="support-hero")
 app.register_blueprint(slack_events.bp)
 app.register_blueprint(github_events.bp)
 app.register_blueprint(api.bp)
+if os.environ.get("SUPPORT_HERO_DEV_CLOCK"):  # `make run` only: the dev clock and schedules on demand
+    from chalicelib.handlers import local
+
+    app.register_blueprint(local.bp)
 
 
 @app.on_sqs_message(queue=events_queue_name(), batch_size=1)
@@ -28,10 +34,38 @@ def on_inbound_email(event: SNSEvent) -> None:
     handle_sns_event(event, bootstrap.ingress())
 
 
+def _run_job(name: str) -> None:
+    from chalicelib import jobs
+    from chalicelib.observability import logger
+
+    logger.info("scheduled job finished", extra=jobs.run(name, bootstrap.services()))
+
+
+@app.schedule(Rate(1, unit=Rate.HOURS), name="rotation")
+def rotation(event: CloudWatchEvent) -> None:
+    """Daily work, looked at hourly: the sprint boundary falls at the team's midnight, in any zone."""
+    _run_job("rotation")
+
+
+@app.schedule(Rate(5, unit=Rate.MINUTES), name="targets")
+def targets(event: CloudWatchEvent) -> None:
+    """Response-target warnings at 75 % and at the breach."""
+    _run_job("targets")
+
+
+@app.schedule(Rate(15, unit=Rate.MINUTES), name="opening_digest")
+def opening_digest(event: CloudWatchEvent) -> None:
+    """The first business morning after a weekend or holiday."""
+    _run_job("opening_digest")
+
+
+@app.schedule(Rate(15, unit=Rate.MINUTES), name="community")
+def community(event: CloudWatchEvent) -> None:
+    """Community questions nobody from the team answered."""
+    _run_job("community")
+
+
 @app.schedule(Rate(1, unit=Rate.DAYS), name="reconcile_github")
 def reconcile_github(event: CloudWatchEvent) -> None:
     """Nightly: linked issues closed while a webhook was lost still reach their requesters."""
-    from chalicelib.observability import logger
-
-    done = bootstrap.services().github_intake.reconcile()
-    logger.info("github reconciler finished", extra={"caught_up": len(done)})
+    _run_job("reconcile_github")

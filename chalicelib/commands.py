@@ -59,3 +59,25 @@ def parse(text: str) -> Command:
     if verb in ("priority", "status", "tag") and " " in tail:
         raise CommandError(f"`{verb}` takes one value")
     return Command(verb, number, arg=tail)
+
+
+HERO_USAGE = "Usage: `/hero who` · `schedule` (the next four sprints) · `swap @a @b` · `skip @a` · `help`"
+
+
+def parse_hero(text: str) -> Command:
+    """The ``/hero`` grammar: ``who``, ``schedule``, ``swap @a @b``, ``skip @a``."""
+    words = text.strip().split()
+    if not words:
+        return Command("who")
+    verb, rest = words[0].lower(), words[1:]
+    if verb in ("who", "schedule", "help"):
+        if rest:
+            raise CommandError(f"`{verb}` takes no arguments")
+        return Command(verb)
+    if verb not in ("swap", "skip"):
+        raise CommandError(f"unknown command `{verb}`")
+    users = [m.group(1) for m in (_MENTION.match(w) for w in rest) if m]
+    wanted = 2 if verb == "swap" else 1
+    if len(users) != len(rest) or len(users) != wanted:
+        raise CommandError(f"`{verb}` needs {'two @mentions' if wanted == 2 else 'one @mention'}")
+    return Command(verb, user=users[0], arg=users[1] if wanted == 2 else None)

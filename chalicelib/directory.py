@@ -7,17 +7,29 @@ minute per container).
 
 from __future__ import annotations
 
+import datetime as dt
 import tomllib
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields, replace
+from functools import lru_cache
 from typing import Any
 
+from chalicelib.calendar import BusinessCalendar, CalendarError
+
 TIERS = ("community", "scale", "enterprise")
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+DEFAULT_TARGET_HOURS = {"enterprise": (1.0, 1.0), "scale": (4.0, 4.0), "community": (24.0, 24.0)}
 PRIORITIES = ("low", "normal", "high", "urgent")
 DEFAULT_TIER_PRIORITIES = {"enterprise": "high", "scale": "normal", "community": "normal"}
 
 
 class DirectoryError(ValueError):
     """The directory file is invalid; the message says where."""
+
+
+@lru_cache(maxsize=8)
+def _calendar(timezone: str, days: tuple[str, ...], opens: str, closes: str,
+              holidays: tuple[str, ...]) -> BusinessCalendar:
+    return BusinessCalendar.from_config(timezone, days, opens, closes, holidays)
 
 
 @dataclass(frozen=True)
@@ -55,6 +67,39 @@ class TeamSettings:
     github_issue_labels: tuple[str, ...] = ("question", "support")
     github_open_every_issue: bool = False
     github_pull_request_comments: bool = False
+    # Business calendar (chalicelib.calendar): IANA zone, open days, hours, holidays (ISO dates).
+    timezone: str = "UTC"
+    business_days: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri")
+    opens: str = "09:00"
+    closes: str = "17:00"
+    holidays: tuple[str, ...] = ()
+    after_hours_ack: bool = True  # a customer who writes while the team is away is told when it is back
+    # Support Hero rotation: member ids in order, sprint length, the first sprint's first day.
+    rotation_roster: tuple[str, ...] = ()
+    sprint_days: int = 14
+    sprint_start: str | None = None
+    announce_channel: str | None = None  # where a new Hero is announced (default: the triage channel)
+    topic_channel: str | None = None  # whose topic names the Hero (default: the first community channel)
+    assign_to_hero: bool = False  # new unassigned tickets are assigned to the Hero (else the Hero is told)
+    # Response-time targets in business hours per tier: [first response, next response].
+    response_targets: dict[str, tuple[float, float]] = field(default_factory=lambda: dict(DEFAULT_TARGET_HOURS))
+    community_missed_hours: float = 4.0  # an unanswered community question goes to the Hero after this
+    digest_channel: str | None = None  # the weekly analytics digest (default: the triage channel)
+
+    def calendar(self) -> BusinessCalendar:
+        return _calendar(self.timezone, self.business_days, self.opens, self.closes, self.holidays)
+
+    def target_hours(self, tier: str | None, kind: str) -> float:
+        first, nxt = self.response_targets.get(tier or "community") or DEFAULT_TARGET_HOURS["community"]
+        return float(first if kind == "first" else nxt)
+
+    @property
+    def hero_channel(self) -> str | None:
+        return self.announce_channel or self.triage_channel
+
+    @property
+    def analytics_channel(self) -> str | None:
+        return self.digest_channel or self.triage_channel
 
     def watches(self, repo: str | None) -> bool:
         return bool(repo) and (repo or "").lower() in {r.lower() for r in self.github_repos}
@@ -134,9 +179,19 @@ class Directory:
     @classmethod
     def from_items(cls, items: dict[str, dict[str, Any]]) -> Directory:
         raw = dict(items.get("settings") or {})
-        for key in ("github_repos", "github_issue_labels"):
+        known = {f.name for f in fields(TeamSettings)}
+        raw = {k: v for k, v in raw.items() if k in known}  # rows written by a newer version
+        for key, value in list(raw.items()):
+            if isinstance(value, list):
+                raw[key] = tuple(value)
+        if "response_targets" in raw:
+            raw["response_targets"] = {k: (float(v[0]), float(v[1])) for k, v in raw["response_targets"].items()}
+        for key in ("sprint_days",):
             if key in raw:
-                raw[key] = tuple(raw[key])
+                raw[key] = int(raw[key])
+        for key in ("community_missed_hours",):
+            if key in raw:
+                raw[key] = float(raw[key])
         settings = TeamSettings(**raw)
         members, customers, channels = [], [], []
         for sk, data in sorted(items.items()):
@@ -272,4 +327,88 @@ def parse_directory(text: str) -> Directory:
             raise DirectoryError(f"{where}: channel {channel.id} is also a customer's dedicated channel")
         channels.append(channel)
 
+    settings = replace(settings, **_time_settings(doc, team, members))
     return Directory(settings, tuple(members), tuple(customers), tuple(channels))
+
+
+def _table(doc: dict[str, Any], key: str) -> dict[str, Any]:
+    value = doc.get(key, {})
+    if not isinstance(value, dict):
+        raise DirectoryError(f"[{key}] must be a table")
+    return value
+
+
+def _number(table: dict[str, Any], key: str, where: str, default: float, *, minimum: float = 0.0) -> float:
+    value = table.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= minimum:
+        raise DirectoryError(f"{where}: '{key}' must be a number greater than {minimum:g}")
+    return float(value)
+
+
+def _time_settings(doc: dict[str, Any], team: dict[str, Any], members: list[TeamMember]) -> dict[str, Any]:
+    """[team] timezone, [hours], [rotation], [targets], [community], [analytics]."""
+    out: dict[str, Any] = {}
+    hours = _table(doc, "hours")
+    out["timezone"] = _optional_str(team, "timezone", "[team]") or "UTC"
+    days = hours.get("days", ["mon", "tue", "wed", "thu", "fri"])
+    if not isinstance(days, list) or not all(isinstance(d, str) for d in days):
+        raise DirectoryError("[hours]: 'days' must be a list like [\"mon\", \"tue\"]")
+    out["business_days"] = tuple(d.lower()[:3] for d in days)
+    out["opens"] = _optional_str(hours, "opens", "[hours]") or "09:00"
+    out["closes"] = _optional_str(hours, "closes", "[hours]") or "17:00"
+    raw_holidays = hours.get("holidays", [])
+    if not isinstance(raw_holidays, list):
+        raise DirectoryError("[hours]: 'holidays' must be a list of dates")
+    out["holidays"] = tuple(h.isoformat() if isinstance(h, dt.date) else str(h) for h in raw_holidays)
+    if not isinstance(hours.get("acknowledge_after_hours", True), bool):
+        raise DirectoryError("[hours]: 'acknowledge_after_hours' must be true or false")
+    out["after_hours_ack"] = bool(hours.get("acknowledge_after_hours", True))
+    try:
+        BusinessCalendar.from_config(out["timezone"], out["business_days"], out["opens"], out["closes"],
+                                     out["holidays"])
+    except CalendarError as exc:
+        raise DirectoryError(f"[hours]/[team] timezone: {exc}") from exc
+
+    rotation = _table(doc, "rotation")
+    by_ref = {m.id: m for m in members} | {m.slack_user_id: m for m in members if m.slack_user_id}
+    roster = []
+    for ref in _str_list(rotation, "roster", "[rotation]"):
+        member = by_ref.get(ref)
+        if member is None:
+            raise DirectoryError(f"[rotation]: '{ref}' in the roster is not a member id or Slack user id")
+        if member.id in roster:
+            raise DirectoryError(f"[rotation]: '{ref}' is in the roster twice")
+        roster.append(member.id)
+    out["rotation_roster"] = tuple(roster)
+    sprint_days = rotation.get("sprint_days", 14)
+    if isinstance(sprint_days, bool) or not isinstance(sprint_days, int) or sprint_days < 1:
+        raise DirectoryError("[rotation]: 'sprint_days' must be a whole number of days, at least 1")
+    out["sprint_days"] = sprint_days
+    start = rotation.get("start")
+    if roster and start is None:
+        raise DirectoryError("[rotation]: 'start' (the first sprint's first day, e.g. 2026-11-16) is required")
+    if start is not None:
+        try:
+            day = start if isinstance(start, dt.date) else dt.date.fromisoformat(str(start))
+            out["sprint_start"] = day.isoformat()
+        except ValueError as exc:
+            raise DirectoryError(f"[rotation]: 'start' must be a date like 2026-11-16, not {start!r}") from exc
+    out["announce_channel"] = _optional_str(rotation, "announce_channel", "[rotation]")
+    out["topic_channel"] = _optional_str(rotation, "topic_channel", "[rotation]")
+    if not isinstance(rotation.get("assign_new_tickets", False), bool):
+        raise DirectoryError("[rotation]: 'assign_new_tickets' must be true or false")
+    out["assign_to_hero"] = bool(rotation.get("assign_new_tickets", False))
+
+    targets = dict(DEFAULT_TARGET_HOURS)
+    for tier, table in _table(doc, "targets").items():
+        where = f"[targets.{tier}]"
+        if tier not in TIERS:
+            raise DirectoryError(f"{where}: unknown tier '{tier}' (one of {', '.join(TIERS)})")
+        if not isinstance(table, dict):
+            raise DirectoryError(f"{where} must be a table like {{ first_response_hours = 1 }}")
+        first = _number(table, "first_response_hours", where, targets[tier][0])
+        targets[tier] = (first, _number(table, "next_response_hours", where, first))
+    out["response_targets"] = targets
+    out["community_missed_hours"] = _number(_table(doc, "community"), "missed_after_hours", "[community]", 4.0)
+    out["digest_channel"] = _optional_str(_table(doc, "analytics"), "digest_channel", "[analytics]")
+    return out

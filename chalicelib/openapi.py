@@ -24,7 +24,7 @@ def _ok(description: str) -> dict[str, Any]:
 def document() -> dict[str, Any]:
     filters = [
         {"name": "view", "in": "query", "schema": {"type": "string",
-                                                    "enum": ["unassigned", "mine", "all", "awaiting-reply"]}},
+                                                    "enum": ["unassigned", "mine", "all", "awaiting-reply", "due"]}},
         {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100}},
         {"name": "cursor", "in": "query", "schema": {"type": "string"}},
         {"name": "status", "in": "query", "schema": {"type": "string",
@@ -91,5 +91,10 @@ def document() -> dict[str, Any]:
                                                                            "maximum": 100}},
                                {"name": "cursor", "in": "query", "schema": {"type": "string"}}],
                 "responses": {"200": _ok("A page of held mail"), "400": _ERRORS["400"], "401": _ERRORS["401"]}}},
+            "/api/rotation": {"get": {
+                "summary": "The Support Hero now, the next sprints, business hours and response targets",
+                "parameters": [{"name": "sprints", "in": "query",
+                                "schema": {"type": "integer", "minimum": 1, "maximum": 26}}],
+                "responses": {"200": _ok("The rotation"), "400": _ERRORS["400"], "401": _ERRORS["401"]}}},
         },
     }

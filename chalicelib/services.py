@@ -13,15 +13,19 @@ from chalicelib.aws import AwsClients
 from chalicelib.channels.email import Mailer
 from chalicelib.channels.github import GitHubApi
 from chalicelib.channels.slack import SlackApi
-from chalicelib.clock import Clock, SystemClock
+from chalicelib.claims import Claims
+from chalicelib.clock import Clock, clock_from_environment
 from chalicelib.config import Settings, endpoint_url
 from chalicelib.delivery import OwnerNotices, ReplyDelivery
 from chalicelib.directory_store import DirectoryStore
 from chalicelib.email_intake import EmailIntake
+from chalicelib.followups import FollowUps
 from chalicelib.github_intake import GitHubIntake
 from chalicelib.links import LinkStore
 from chalicelib.models import bind_models
+from chalicelib.models.tickets import Ticket
 from chalicelib.queue import EventQueue, SqsEventQueue
+from chalicelib.rotation import RotationStore
 from chalicelib.secrets import PowertoolsSecrets, SecretReader
 from chalicelib.slack_intake import SlackIntake
 from chalicelib.slack_triage import SlackTriage
@@ -47,6 +51,9 @@ class Services:
     triage: TriageService
     owner_notices: OwnerNotices
     slack_triage: SlackTriage
+    rotation: RotationStore
+    claims: Claims
+    followups: FollowUps
 
 
 def build_services(
@@ -56,7 +63,7 @@ def build_services(
     queue: EventQueue | None = None,
     secrets: SecretReader | None = None,
 ) -> Services:
-    clock = clock or SystemClock()
+    clock = clock or clock_from_environment()
     host = endpoint_url("dynamodb")
     bind_models(table_prefix=settings.table_prefix, region=settings.region, host=host)
     secrets = secrets or PowertoolsSecrets(settings.secrets_max_age)
@@ -83,12 +90,21 @@ def build_services(
     events_queue = queue or SqsEventQueue(queue_name=settings.events_queue_name, region=settings.region,
                                           queue_url=settings.events_queue_url)
     triage = TriageService(clock=clock, connection=Connection(region=settings.region, host=host))
+    rotation = RotationStore(clock)
+    claims = Claims(clock)
+    followups = FollowUps(tickets=tickets, directory=directory, slack=slack, clock=clock, rotation=rotation,
+                          claims=claims, triage=triage, queue=events_queue)
     slack_triage = SlackTriage(tickets=tickets, triage=triage, directory=directory, slack=slack, queue=events_queue,
-                               clock=clock)
+                               clock=clock, rotation=rotation)
+
+    def opened(ticket: Ticket) -> None:
+        """After any ticket opens (or a retry finds it open): announce, route, acknowledge; each once."""
+        slack_triage.announce(ticket)
+        followups.after_open(ticket)
     email_intake = EmailIntake(
         tickets=tickets, directory=directory, clock=clock, get_object=aws.get_object, put_object=aws.put_object,
         mailer=mailer, support_address=settings.support_address, mail_bucket=settings.mail_bucket,
-        ack_enabled=settings.email_ack_enabled, on_opened=slack_triage.announce,
+        ack_enabled=settings.email_ack_enabled, on_opened=opened,
     )
     return Services(
         settings=settings,
@@ -98,15 +114,19 @@ def build_services(
         tickets=tickets,
         slack=slack,
         slack_intake=SlackIntake(tickets=tickets, directory=directory, slack=slack,
-                                 home=lambda event: slack_triage.home_opened(event).action),
+                                 home=lambda event: slack_triage.home_opened(event).action,
+                                 on_opened=followups.after_open, followups=followups),
         delivery=ReplyDelivery(tickets=tickets, directory=directory, slack=slack, mailer=mailer, github=github),
         queue=events_queue,
         aws=aws,
         email_intake=email_intake,
         links=links,
         github_intake=GitHubIntake(tickets=tickets, directory=directory, links=links, github=github,
-                                   queue=events_queue, on_opened=slack_triage.announce),
+                                   queue=events_queue, on_opened=opened),
         triage=triage,
         owner_notices=OwnerNotices(tickets=tickets, directory=directory, slack=slack),
         slack_triage=slack_triage,
+        rotation=rotation,
+        claims=claims,
+        followups=followups,
     )

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.blocks import ticket_blocks
 from chalicelib.channels.slack import SlackApi, ts_to_datetime
@@ -23,6 +23,9 @@ from chalicelib.directory_store import DirectoryStore
 from chalicelib.models.tickets import Ticket
 from chalicelib.observability import logger
 from chalicelib.slackrefs import message_source_id, ticket_id_for
+
+if TYPE_CHECKING:
+    from chalicelib.followups import FollowUps
 from chalicelib.tickets import (
     AGENT,
     CUSTOMER,
@@ -56,11 +59,14 @@ class Outcome:
 
 class SlackIntake:
     def __init__(self, *, tickets: TicketService, directory: DirectoryStore, slack: SlackApi,
-                 home: Callable[[dict[str, Any]], str] | None = None) -> None:
+                 home: Callable[[dict[str, Any]], str] | None = None,
+                 on_opened: Callable[[Ticket], None] | None = None, followups: FollowUps | None = None) -> None:
         self.tickets = tickets
         self.directory = directory
         self.slack = slack
         self.home = home
+        self.on_opened = on_opened
+        self.followups = followups
 
     # -- dispatch -----------------------------------------------------------
     def handle(self, payload: dict[str, Any]) -> Outcome:
@@ -163,9 +169,11 @@ class SlackIntake:
         if result.created:
             assert result.lease is not None
             self._confirm(result.ticket, result.lease, took_over=False)
-            return Outcome("opened", number_of(result.ticket))
-        self.ensure_confirmed(result.ticket)
-        return Outcome("duplicate", number_of(result.ticket))
+        else:
+            self.ensure_confirmed(result.ticket)
+        if self.on_opened is not None:
+            self.on_opened(result.ticket)  # idempotent: a redelivery routes and acknowledges once
+        return Outcome("opened" if result.created else "duplicate", number_of(result.ticket))
 
     def _confirm(self, ticket: Ticket, lease: str, *, took_over: bool) -> None:
         origin = ticket.origin or {}
@@ -249,9 +257,16 @@ class SlackIntake:
         if not thread_ts or thread_ts == ts:
             if customer is not None and member is None:
                 return self._open(channel, event, directory, customer, team_id)
+            if member is None and self.followups is not None:
+                self.followups.watch_question(channel, ts, str(event.get("user")), str(event.get("text") or ""),
+                                              directory)
+                return Outcome("watched:community-question")
             return Outcome("ignored:top-level-not-ticketed")
         ticket = self.tickets.find(ticket_id_for(channel, str(thread_ts)))
         if ticket is None:
+            if customer is None and member is not None and self.followups is not None:
+                self.followups.team_replied(channel, str(thread_ts))  # somebody answered: not missed
+                return Outcome("noted:team-replied")
             return self._open_from_reply(channel, str(thread_ts), directory, customer, team_id)
         if ticket.kind != "ticket":
             return Outcome("ignored:deleted-before-ticket")

@@ -22,13 +22,14 @@ from chalicelib.blocks import (
 )
 from chalicelib.channels.slack import SlackApi
 from chalicelib.clock import Clock
-from chalicelib.commands import USAGE, Command, CommandError, parse
+from chalicelib.commands import HERO_USAGE, USAGE, Command, CommandError, parse, parse_hero
 from chalicelib.delivery import enqueue_delivery
 from chalicelib.directory import Directory, TeamMember
 from chalicelib.directory_store import DirectoryStore
 from chalicelib.models.tickets import Ticket
 from chalicelib.observability import logger
 from chalicelib.queue import EventQueue
+from chalicelib.rotation import RotationError, RotationStore, Sprint
 from chalicelib.slackrefs import ticket_id_for
 from chalicelib.tickets import CUSTOMER, SOLVED, InvalidInput, TicketNotFound, TicketService
 from chalicelib.triage import Change, Conflict, TriageService
@@ -41,7 +42,8 @@ class TriageOutcome:
 
 class SlackTriage:
     def __init__(self, *, tickets: TicketService, triage: TriageService, directory: DirectoryStore,
-                 slack: SlackApi, queue: EventQueue, clock: Clock) -> None:
+                 slack: SlackApi, queue: EventQueue, clock: Clock, rotation: RotationStore | None = None) -> None:
+        self.rotation = rotation
         self.tickets = tickets
         self.triage = triage
         self.directory = directory
@@ -129,10 +131,16 @@ class SlackTriage:
         if member is None:
             self._say(channel, user, "Only the support team can use `/ticket`.")
             return TriageOutcome("refused:not-on-the-team")
+        hero = str(payload.get("command") or "").strip() == "/hero"
         try:
-            answer = self._run(parse(str(payload.get("text") or "")), member, directory)
+            if hero:
+                answer = self._hero(parse_hero(str(payload.get("text") or "")), member, directory)
+            else:
+                answer = self._run(parse(str(payload.get("text") or "")), member, directory)
         except CommandError as exc:
-            answer = f"{exc}.\n{USAGE}"
+            answer = f"{exc}.\n{HERO_USAGE if hero else USAGE}"
+        except RotationError as exc:
+            answer = f"Could not do that: {exc}."
         except TicketNotFound as exc:
             answer = f"{exc}.\n{USAGE}"
         except (InvalidInput, Conflict) as exc:
@@ -140,6 +148,39 @@ class SlackTriage:
         self._say(channel, user, answer)
         self.publish_home(member)
         return TriageOutcome("answered")
+
+    def _hero(self, cmd: Command, member: TeamMember, directory: Directory) -> str:
+        """``/hero who|schedule|swap|skip``."""
+        if self.rotation is None:
+            raise RotationError("the rotation is not available here")
+        settings = directory.settings
+
+        def who(member_id: str | None) -> str:
+            m = directory.member(member_id) if member_id else None
+            return (f"<@{m.slack_user_id}>" if m and m.slack_user_id else m.name) if m else "nobody"
+
+        def line(s: Sprint) -> str:
+            note = f" ({s.note})" if s.note else ""
+            return f"• Sprint {s.number}, {s.start:%a %d %b} – {s.end:%a %d %b}: {who(s.hero)}{note}"
+
+        if cmd.verb == "help":
+            return HERO_USAGE
+        if cmd.verb == "who":
+            current = self.rotation.current(settings)
+            if current is None:
+                return "No Support Hero rotation is configured yet ([rotation] in the directory)."
+            return f":superhero: {who(current.hero)} is the Support Hero until {current.end:%a %d %b}."
+        if cmd.verb == "schedule":
+            first = max(self.rotation.current_number(settings), 1)
+            return "*The next four sprints*\n" + "\n".join(line(s) for s in self.rotation.schedule(settings, first, 4))
+        people = [directory.member_by_slack(u) for u in (cmd.user, cmd.arg) if u]
+        if any(p is None for p in people):
+            raise RotationError("everyone named must be on the support team")
+        ids = [p.id for p in people if p is not None]
+        if cmd.verb == "swap":
+            a, b = self.rotation.swap(settings, ids[0], ids[1], by=member.id)
+            return "Swapped:\n" + line(a) + "\n" + line(b)
+        return "Skipped:\n" + line(self.rotation.skip(settings, ids[0], by=member.id))
 
     def _run(self, cmd: Command, member: TeamMember, directory: Directory) -> str:
         if cmd.verb == "help":

@@ -29,6 +29,7 @@ from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
+from chalicelib import sla
 from chalicelib.clock import Clock
 from chalicelib.directory import TeamMember
 from chalicelib.directory_store import DirectoryStore
@@ -161,7 +162,7 @@ def decode_cursor(cursor: str) -> dict[str, Any]:
     return value
 
 
-VIEWS = ("unassigned", "mine", "all", "awaiting-reply")
+VIEWS = ("unassigned", "mine", "all", "awaiting-reply", "due")
 FILTERS = ("status", "priority", "channel", "customer", "tag")
 
 
@@ -182,6 +183,8 @@ def _plan(view: str, member_id: str | None, filters: dict[str, str]) -> _Plan:
         raise InvalidInput(f"view={view} needs an agent")
     if view == "awaiting-reply":
         return _Plan(Ticket.by_awaiting, "awaiting", str(member_id), "last_customer_message_at", True)
+    if view == "due":  # every ticket with a running response target, soonest due first
+        return _Plan(Ticket.by_due, "sla_due", "DUE", "due_at", True)
     if view == "mine":
         return _Plan(Ticket.by_assignee, "assignee", str(member_id), "created_at", False)
     if view == "unassigned":
@@ -313,6 +316,7 @@ class TicketService:
         for m in messages:
             self._apply(ticket, m)
         ticket.awaiting = awaiting_of(ticket)
+        sla.refresh(ticket, self.directory.load().settings)
         ticket.updated_at = now
         ticket.message_count = len(messages)
         in_tx, later = messages[:IMPORT_IN_TRANSACTION], messages[IMPORT_IN_TRANSACTION:]
@@ -429,6 +433,7 @@ class TicketService:
             actions: list[Action] = [
                 Ticket.message_count.add(1),
                 Ticket.updated_at.set(now),
+                *sla.actions_for(sla.refresh(ticket, self.directory.load().settings)),
             ]
             for name, attr in (
                 ("status", Ticket.status),
@@ -537,7 +542,8 @@ class TicketService:
 
     def _set_fields(self, ticket: Ticket, **fields: Any) -> None:
         for _ in range(MAX_ATTEMPTS):
-            actions = [getattr(Ticket, k).set(v) for k, v in fields.items()]
+            actions = [getattr(Ticket, k).set(v) if v is not None else getattr(Ticket, k).remove()
+                       for k, v in fields.items()]
             actions.append(Ticket.updated_at.set(self.clock.now()))
             try:
                 ticket.update(actions=actions)
@@ -664,7 +670,9 @@ class TicketService:
     def set_pending(self, ticket: Ticket) -> None:
         """Waiting on something outside the ticket (e.g. the customer, after an issue closed)."""
         if ticket.status in (NEW, OPEN):
-            self._set_fields(ticket, status=PENDING, status_changed_at=self.clock.now())
+            ticket.status = PENDING
+            targets = sla.refresh(ticket, self.directory.load().settings)  # nobody waits on us now
+            self._set_fields(ticket, status=PENDING, status_changed_at=self.clock.now(), **targets)
 
     def _replayed(self, idem_ref: str, ticket: Ticket) -> Message | None:
         try:
@@ -757,6 +765,8 @@ def ticket_summary(ticket: Ticket) -> dict[str, Any]:
         "last_customer_message_at": iso(ticket.last_customer_message_at),
         "last_agent_message_at": iso(ticket.last_agent_message_at),
         "solved_at": iso(ticket.solved_at),
+        "response_due": ({"kind": ticket.due_kind, "since": iso(ticket.due_since), "due_at": iso(ticket.due_at),
+                          "warn_at": iso(ticket.warn_at)} if ticket.sla_due else None),
         "message_count": ticket.message_count,
         "confirmed": bool(ticket.confirmation_ref),
         "version": ticket.version,

@@ -17,6 +17,7 @@ from pynamodb.exceptions import TransactWriteError
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
+from chalicelib import sla
 from chalicelib.clock import Clock
 from chalicelib.directory import PRIORITIES, Directory, TeamMember
 from chalicelib.models.tickets import Message, Ticket
@@ -110,6 +111,8 @@ class TriageService:
                       label="tags: " + " ".join([f"+{t}" for t in added] + [f"-{t}" for t in removed]))
         put("unassigned", Ticket.unassigned, "OPEN" if status in UNSOLVED and not assignee else None)
         put("awaiting", Ticket.awaiting, awaiting_of(ticket))
+        for name, value in sla.target_fields(ticket, directory.settings).items():
+            put(name, getattr(Ticket, name), value)  # solving stops the clock; reopening starts one
         if not changes:
             return ticket, []
         actions.append(Ticket.updated_at.set(now))

@@ -53,6 +53,10 @@ def configure_environment() -> dict[str, str]:
     for key, value in DEFAULTS.items():
         os.environ.setdefault(key, value)
     os.environ.setdefault("AWS_ENDPOINT_URL", f"http://127.0.0.1:{os.environ['MOTO_PORT']}")
+    # The dev clock (POST /_local/clock): one file every process of the stack reads; real time at start.
+    os.environ.setdefault("SUPPORT_HERO_DEV_CLOCK", str(ROOT / ".devstack" / f"clock-{os.environ['API_PORT']}.json"))
+    Path(os.environ["SUPPORT_HERO_DEV_CLOCK"]).parent.mkdir(parents=True, exist_ok=True)
+    Path(os.environ["SUPPORT_HERO_DEV_CLOCK"]).unlink(missing_ok=True)
     for var in ("AWS_PROFILE", "SLACK_SIGNING_SECRET_PARAM", "SLACK_BOT_TOKEN_PARAM", "GITHUB_WEBHOOK_SECRET_PARAM",
                 "GITHUB_TOKEN_PARAM"):
         os.environ.pop(var, None)
@@ -81,6 +85,22 @@ def seed_fake_slack(fake: object) -> None:
     add_user("U0CUST1", "casey", real_name="Casey Community")
     add_user("U0ACME1", "wile", real_name="Wile E. (Acme)")
     add_message(SAMPLE_CHANNEL, SAMPLE_TS, "U0CUST1", "How do I rotate my API key without downtime?")
+
+
+def run_schedules(services: object, stop: threading.Event) -> None:
+    """Like EventBridge: each job at its rate (``POST /_local/schedules/<name>`` runs one at once)."""
+    from chalicelib import jobs
+
+    last: dict[str, float] = {}
+    while not stop.wait(5):
+        for job in jobs.JOBS.values():
+            if time.monotonic() - last.get(job.name, 0.0) < job.every_minutes * 60:
+                continue
+            last[job.name] = time.monotonic()
+            try:
+                jobs.run(job.name, services)  # type: ignore[arg-type]
+            except Exception as exc:  # noqa: BLE001 - a failed run is retried at the next tick, like Lambda
+                log.warning("schedule %s failed (will run again): %s: %s", job.name, type(exc).__name__, exc)
 
 
 def main() -> int:
@@ -157,6 +177,7 @@ def main() -> int:
     )
     pump_thread = threading.Thread(target=pump.run_forever, args=(stop,), daemon=True)
     pump_thread.start()
+    threading.Thread(target=run_schedules, args=(services, stop), daemon=True).start()
 
     from devstack.smtp import sns_invoker, start_smtp, subscribe_tap
 
@@ -190,6 +211,8 @@ Support Hero local stack is running.
   SMTP ingress (as SES)   127.0.0.1:{env['SMTP_PORT']}  support address {settings.support_address}
   fake GitHub API         {os.environ['GITHUB_API_URL']}{'' if fake_github else '  (yours: GITHUB_API_URL)'}  \
 webhook secret {env['GITHUB_WEBHOOK_SECRET']}, watching Codertocat/Hello-World
+  dev clock               POST /_local/clock {{"now": "2026-11-28T10:00:00Z"}}; \
+schedules: GET /_local/schedules, POST /_local/schedules/<name>
   outbound email          the embedded SES ({os.environ['AWS_ENDPOINT_URL']}/moto-api/ lists what was sent)
   Slack signing secret    {env['SLACK_SIGNING_SECRET']}
   agent API tokens        ada: {DEV_TOKENS['ada']}   bo: {DEV_TOKENS['bo']}

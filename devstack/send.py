@@ -34,6 +34,17 @@ def post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, str]:
         return exc.code, exc.read().decode()
 
 
+def stack_now(api: str) -> float:
+    """The local stack's time (its dev clock, ``POST /_local/clock``), else this machine's."""
+    try:
+        with urllib.request.urlopen(f"{api}/_local/clock", timeout=5) as response:
+            import datetime as dt
+
+            return dt.datetime.fromisoformat(json.loads(response.read())["now"]).timestamp()
+    except (OSError, ValueError, KeyError):
+        return time.time()
+
+
 def send_github(args: argparse.Namespace) -> int:
     from chalicelib.security import github_signature
 
@@ -41,7 +52,7 @@ def send_github(args: argparse.Namespace) -> int:
     issue = {"number": args.issue, "title": "Spelling error in the README file",
              "html_url": f"https://github.com/Codertocat/Hello-World/issues/{args.issue}",
              "user": {"login": "Codertocat"}, "labels": []}
-    now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(stack_now(args.api)))
     if args.kind == "github-comment":
         event = "issue_comment"
         payload = {"action": "created", "repository": repo, "sender": {"login": args.login, "type": "User"},
@@ -127,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
         return send_github(args)
     if args.kind in ("command", "click"):
         return send_form(args)
-    ts = args.ts or f"{time.time():.6f}"
+    ts = args.ts or f"{stack_now(args.api):.6f}"
     if args.kind == "reaction":
         channel, user = args.channel or "C0COMMUNITY", args.user or "U0HERO1"
         ts = args.ts or "1700000000.000100"

@@ -200,6 +200,19 @@ def stage_tables(moto_endpoint: str) -> None:
     boto3.client("ses").verify_email_identity(EmailAddress="hey@example.com")  # moto sends only from verified
 
 
+def test_directory(**settings: Any) -> Any:
+    """The local stack's directory, made independent of the day the tests run on: no rotation and no
+    after-hours acknowledgements unless a test asks (the rotation tests load their own settings)."""
+    import dataclasses
+
+    from chalicelib.directory import parse_directory
+
+    directory = parse_directory((ROOT / "devstack" / "directory.toml").read_text())
+    changed = dataclasses.replace(directory.settings,
+                                  **{"rotation_roster": (), "after_hours_ack": False, **settings})
+    return dataclasses.replace(directory, settings=changed)
+
+
 @pytest.fixture
 def stack(moto_endpoint: str, fake_slack_server: Any, fake_github_server: Any, stage_tables: None,
           monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
@@ -226,7 +239,7 @@ def stack(moto_endpoint: str, fake_slack_server: Any, fake_github_server: Any, s
     services = build_services(settings)
     truncate_tables()
     queues = ensure_queues(settings)
-    services.directory.replace(parse_directory((ROOT / "devstack" / "directory.toml").read_text()))
+    services.directory.replace(test_directory())
     directory = services.directory.load()
     for member_id, token in (("ada", "dev-token-ada"), ("bo", "dev-token-bo")):
         member = directory.member(member_id)

@@ -13,6 +13,7 @@ from tests.conftest import ROOT
 
 CHALICE = ROOT / ".chalice"
 SCOPED_SERVICES = ("dynamodb:", "sqs:", "s3:", "ses:", "ssm:")
+SCHEDULED = ("rotation", "targets", "opening_digest", "community", "reconcile_github")
 
 
 def config() -> dict[str, Any]:
@@ -53,8 +54,10 @@ def test_policies_are_scoped_to_the_stage(stage: str, function: str, path: Path)
     granted = {a for s in policy["Statement"] for a in s["Action"]}
     if function == "api_handler":
         assert "sqs:SendMessage" in granted and "sqs:ReceiveMessage" not in granted
-    elif function == "reconcile_github":
+    elif function in SCHEDULED:
+        # Scheduled jobs read tickets, post to Slack and enqueue deliveries; they consume nothing.
         assert "sqs:SendMessage" in granted and "sqs:ReceiveMessage" not in granted
+        assert "dynamodb:Scan" not in granted
     elif function == "on_inbound_email":
         assert granted >= {"sqs:SendMessage", "s3:PutObject"} and not any(a.startswith("dynamodb:") for a in granted)
     else:
@@ -117,7 +120,7 @@ def test_bootstrap_is_idempotent_and_sets_safety_features(stack: object) -> None
     indexes = {i["IndexName"] for i in dynamodb.describe_table(TableName=first["tables"][0])["Table"][
         "GlobalSecondaryIndexes"]}
     assert indexes == {"by_number", "by_listing", "by_assignee", "by_unassigned", "by_awaiting", "by_status",
-                       "by_priority", "by_channel", "by_customer"}
+                       "by_priority", "by_channel", "by_customer", "by_due", "by_sla_check"}
 
 
 def test_bootstrap_adds_indexes_an_older_table_lacks(stack: object, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -136,7 +139,7 @@ def test_bootstrap_adds_indexes_an_older_table_lacks(stack: object, monkeypatch:
     try:
         ensure_tables(get_settings())
         described = dynamodb.describe_table(TableName="support-hero-upgrade-tickets")["Table"]
-        assert len(described["GlobalSecondaryIndexes"]) == 9
+        assert len(described["GlobalSecondaryIndexes"]) == 11
     finally:
         monkeypatch.delenv("TABLE_PREFIX")
         reset_settings()

@@ -324,6 +324,40 @@ def _notify_owner(services: Services, ticket: Any, member_id: str, note: str | N
                        ) from exc
 
 
+@bp.route("/api/rotation", methods=["GET"])
+@_guard
+def rotation() -> Response:
+    """The Hero now and the next sprints (``sprints``, default 4), with the calendar and targets they use."""
+    services = bootstrap.services()
+    authenticate(_request(), services)
+    params: dict[str, str] = dict(_request().query_params or {})
+    unknown = set(params) - {"sprints"}
+    if unknown:
+        raise ApiError(400, f"unknown query parameter(s): {', '.join(sorted(unknown))}")
+    raw = params.get("sprints", "4")
+    if not raw.isdigit() or not 1 <= int(raw) <= 26:
+        raise ApiError(400, "sprints must be an integer between 1 and 26")
+    directory = services.directory.load()
+    settings = directory.settings
+    store = services.rotation
+    current = store.current(settings)
+    first = current.number if current else max(store.current_number(settings), 1)
+    upcoming = store.schedule(settings, first, int(raw)) if settings.rotation_roster else []
+    calendar = settings.calendar()
+    now = services.clock.now()
+    return ok({
+        "now": now.isoformat(),
+        "current": current.as_dict(directory) if current else None,
+        "schedule": [s.as_dict(directory) for s in upcoming],
+        "roster": list(settings.rotation_roster),
+        "sprint_days": settings.sprint_days,
+        "calendar": {**calendar.to_config(), "open_now": calendar.is_open(now),
+                     "next_opening": calendar.next_opening(now).isoformat()},
+        "response_targets_hours": {tier: {"first": first_h, "next": next_h}
+                                   for tier, (first_h, next_h) in settings.response_targets.items()},
+    })
+
+
 @bp.route("/api/openapi.json", methods=["GET"])
 def openapi_document() -> Response:
     from chalicelib.openapi import document

@@ -11,7 +11,7 @@ from chalice.app import Blueprint, Request, Response
 from chalicelib import bootstrap
 from chalicelib.awslite import AwsError
 from chalicelib.bootstrap import Ingress
-from chalicelib.commands import USAGE, CommandError, parse
+from chalicelib.commands import HERO_USAGE, USAGE, CommandError, parse, parse_hero
 from chalicelib.handlers.http import error, ok
 from chalicelib.observability import count, logger
 from chalicelib.secrets import SecretMissing
@@ -136,12 +136,14 @@ def handle_slack_command(request: Request, ingress: Ingress) -> Response:
         return form
     if not form.get("user_id") or not form.get("channel_id") or "command" not in form:
         return error(400, "not a slash command payload")
+    hero = form["command"].strip() == "/hero"
+    usage = HERO_USAGE if hero else USAGE
     try:
-        command = parse(form.get("text", ""))
+        command = (parse_hero if hero else parse)(form.get("text", ""))
     except CommandError as exc:
-        return ok({"response_type": "ephemeral", "text": f"{exc}.\n{USAGE}"})
+        return ok({"response_type": "ephemeral", "text": f"{exc}.\n{usage}"})
     if command.verb == "help":
-        return ok({"response_type": "ephemeral", "text": USAGE})
+        return ok({"response_type": "ephemeral", "text": usage})
     delivery = form.get("trigger_id") or f"{form['user_id']}:{ingress.clock.time()}"
     failed = _enqueue(ingress, "command", form, delivery, f"slack-user:{form['user_id']}")
     return failed or ok({"response_type": "ephemeral", "text": "On it…"})

@@ -14,6 +14,10 @@ from pynamodb.models import Model
 DIRECTORY_PARTITION = "DIR"
 TOKEN_PARTITION = "TOKEN"  # noqa: S105 - a partition name, not a secret
 COUNTER_PARTITION = "COUNTER"
+ROTATION_PARTITION = "ROTATION"  # sprint overrides (swap, skip): sk "sprint#<000042>"
+CLAIM_PREFIX = "CLAIM#"  # scheduled work done once per period: pk "CLAIM#<job>", sk the period
+WATCH_PARTITION = "WATCH"  # community questions to follow up: sk "<due ISO>#<channel>:<ts>"
+ANSWERED_PARTITION = "ANSWERED"  # community threads a team member replied in: sk "<channel>:<ts>"
 
 
 class DirectoryItem(Model):
@@ -27,4 +31,6 @@ class DirectoryItem(Model):
     sk = UnicodeAttribute(range_key=True)
     data = JSONAttribute(null=True)
     value = NumberAttribute(null=True)
+    state = UnicodeAttribute(null=True)  # claims: running | done
+    lease = UnicodeAttribute(null=True)
     updated_at = UTCDateTimeAttribute(null=True)

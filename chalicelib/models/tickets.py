@@ -90,6 +90,28 @@ class AwaitingIndex(GlobalSecondaryIndex["Ticket"]):
     last_customer_message_at = UTCDateTimeAttribute(range_key=True)
 
 
+class DueIndex(GlobalSecondaryIndex["Ticket"]):
+    """Sparse: tickets whose customer waits for a response, soonest due first (``view=due``)."""
+
+    class Meta:
+        index_name = "by_due"
+        projection = AllProjection()
+
+    sla_due = UnicodeAttribute(hash_key=True)
+    due_at = UTCDateTimeAttribute(range_key=True)
+
+
+class SlaCheckIndex(GlobalSecondaryIndex["Ticket"]):
+    """Sparse: tickets the target sweeper must look at, by when (a warning still to send)."""
+
+    class Meta:
+        index_name = "by_sla_check"
+        projection = AllProjection()
+
+    sla_check = UnicodeAttribute(hash_key=True)
+    sla_check_at = UTCDateTimeAttribute(range_key=True)
+
+
 class Ticket(Model):
     """One conversation with one requester.
 
@@ -132,6 +154,15 @@ class Ticket(Model):
     listing = UnicodeAttribute(null=True)
     unassigned = UnicodeAttribute(null=True)
     awaiting = UnicodeAttribute(null=True)
+    # Response-time target (chalicelib.sla): the current one while the customer waits.
+    due_kind = UnicodeAttribute(null=True)  # first | next
+    due_since = UTCDateTimeAttribute(null=True)  # when its clock started
+    due_at = UTCDateTimeAttribute(null=True)
+    warn_at = UTCDateTimeAttribute(null=True)  # 75 % of the business time used
+    sla_stage = UnicodeAttribute(null=True)  # "<kind>:<since>:warned" | "...:breached" (warnings sent)
+    sla_due = UnicodeAttribute(null=True)  # "DUE" while a target runs (by_due)
+    sla_check = UnicodeAttribute(null=True)  # "CHECK" while a warning is still to come (by_sla_check)
+    sla_check_at = UTCDateTimeAttribute(null=True)
     version = VersionAttribute()
 
     by_number = ByNumberIndex()
@@ -143,6 +174,8 @@ class Ticket(Model):
     by_priority = PriorityIndex()
     by_channel = ChannelIndex()
     by_customer = CustomerIndex()
+    by_due = DueIndex()
+    by_sla_check = SlaCheckIndex()
 
 
 class Message(Model):

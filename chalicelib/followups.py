@@ -1,0 +1,391 @@
+"""Nothing missed: the Hero's rotation, response-target warnings, after-hours care.
+
+Every scheduled job here takes ``now`` from the clock it was given (a frozen one in
+tests, the dev clock in the local stack), reads through paged Queries of sparse
+indexes (never a Scan), does a bounded amount of work per run, and wraps each
+side effect in a :class:`~chalicelib.claims.Claims` claim for its period, so an
+invocation retried twice does it once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
+
+from pynamodb.exceptions import DeleteError, UpdateError
+
+from chalicelib import sla
+from chalicelib.channels.slack import SlackApi, ts_to_datetime
+from chalicelib.claims import Claims
+from chalicelib.clock import Clock
+from chalicelib.delivery import enqueue_delivery
+from chalicelib.directory import Directory, TeamMember
+from chalicelib.directory_store import DirectoryStore
+from chalicelib.models.directory import ANSWERED_PARTITION, WATCH_PARTITION, DirectoryItem
+from chalicelib.models.tickets import Ticket
+from chalicelib.observability import logger
+from chalicelib.queue import EventQueue
+from chalicelib.rotation import RotationStore, Sprint
+from chalicelib.tickets import UNSOLVED, TicketService
+from chalicelib.triage import Change, Conflict, TriageService
+
+PAGE = 100
+MAX_PAGES = 5  # bounded work per run: the rest waits for the next run
+ROTATION_ACTOR = TeamMember(id="rotation", name="Support Hero rotation", avatar_url="")
+
+
+@dataclass
+class JobReport:
+    """What one run did (returned to the caller, logged, asserted on in tests)."""
+
+    job: str
+    did: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"job": self.job, "did": self.did, "skipped": self.skipped}
+
+
+def _iso(at: dt.datetime) -> str:
+    return at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def permalink(channel: str, ts: str) -> str:
+    return f"https://slack.com/archives/{channel}/p{ts.replace('.', '')}"
+
+
+def ticket_line(ticket: Ticket, calendar: Any, directory: Directory | None = None) -> str:
+    """``#12 [email, enterprise] Subject (Sat 28 Nov 10:02)`` for digests."""
+    when = calendar.local(ticket.created_at).strftime("%a %d %b %H:%M") if ticket.created_at else "?"
+    who = ""
+    if directory is not None and ticket.assignee:
+        member = directory.member(ticket.assignee)
+        who = f" · {member.name if member else ticket.assignee}"
+    return f"*#{ticket.number}* [{ticket.channel}, {ticket.tier or 'community'}] {ticket.subject} ({when}){who}"
+
+
+class FollowUps:
+    def __init__(self, *, tickets: TicketService, directory: DirectoryStore, slack: SlackApi, clock: Clock,
+                 rotation: RotationStore, claims: Claims, triage: TriageService, queue: EventQueue) -> None:
+        self.tickets = tickets
+        self.directory = directory
+        self.slack = slack
+        self.clock = clock
+        self.rotation = rotation
+        self.claims = claims
+        self.triage = triage
+        self.queue = queue
+
+    # -- telling people ---------------------------------------------------------
+    def _tell(self, directory: Directory, member_id: str | None, text: str) -> str:
+        """A DM to a team member, or the Hero channel when they have no Slack id."""
+        member = directory.member(member_id) if member_id else None
+        if member is not None and member.slack_user_id:
+            self.slack.direct_message(member.slack_user_id, text)
+            return member.id
+        channel = directory.settings.hero_channel
+        if channel:
+            self.slack.post(channel=channel, text=text)
+            return channel
+        logger.warning("nobody to tell", extra={"member_id": member_id})
+        return "nobody"
+
+    @staticmethod
+    def _mention(directory: Directory, member_id: str | None) -> str:
+        member = directory.member(member_id) if member_id else None
+        if member is None:
+            return "nobody (the roster is empty)"
+        return f"<@{member.slack_user_id}>" if member.slack_user_id else member.name
+
+    def _paged(self, query: Callable[[dict[str, Any] | None], Any]) -> Iterator[Any]:
+        start: dict[str, Any] | None = None
+        for _ in range(MAX_PAGES):
+            results = query(start)
+            yield from results
+            start = results.last_evaluated_key
+            if not start:
+                return
+        logger.info("page limit reached; the rest waits for the next run")
+
+    # -- a new ticket -------------------------------------------------------------
+    def after_open(self, ticket: Ticket) -> None:
+        """Route a new ticket to the Hero and acknowledge one opened out of hours (each once)."""
+        if ticket.kind != "ticket" or ticket.number is None:
+            return
+        directory = self.directory.load()
+        settings = directory.settings
+        if not ticket.assignee and ticket.status in UNSOLVED and settings.rotation_roster:
+            hero = self.rotation.current_hero(settings, cached=True)
+            if hero is not None:
+                self.claims.once("new-ticket", ticket.ticket_id, lambda: self._route(ticket, directory, hero))
+        calendar = settings.calendar()
+        now = self.clock.now()
+        if (settings.after_hours_ack and ticket.channel in ("slack", "github") and ticket.created_at is not None
+                and not calendar.is_open(ticket.created_at) and not calendar.is_open(now)
+                and ticket.first_response_at is None and not self._from_team(ticket, directory)):
+            # Written, and still nobody here to read it: say when we are back (email says it in its own
+            # acknowledgement; see EmailIntake).
+            back = calendar.describe(calendar.next_opening(ticket.created_at))
+            text = (f"Thanks for your message. Our team is away right now; we are back on {back}, "
+                    f"and your request (ticket #{ticket.number}) will be answered then.")
+            message, _ = self.tickets.add_notice(ticket, text, key="after-hours", author_name=settings.team_name)
+            if message is not None and message.delivery_status != "sent":
+                enqueue_delivery(self.queue, ticket, message)
+
+    @staticmethod
+    def _from_team(ticket: Ticket, directory: Directory) -> bool:
+        who = ticket.requester_id
+        return bool(directory.member_by_slack(who) or directory.member_by_github(who)
+                    or directory.member_by_email(who))
+
+    def _route(self, ticket: Ticket, directory: Directory, hero: str) -> str:
+        assigned = False
+        if directory.settings.assign_to_hero:
+            fresh = self.tickets.find(ticket.ticket_id) or ticket
+            if not fresh.assignee:
+                # A Conflict propagates: the claim is released and the queue retries.
+                self.triage.apply(fresh, ROTATION_ACTOR, Change(assignee=hero), directory, expected_version=None)
+                assigned = True
+        verb = "is yours (you are the Support Hero)" if assigned else "is waiting for an owner"
+        due = ""
+        if ticket.due_at is not None:
+            due = f"; first response due {directory.settings.calendar().describe(ticket.due_at)}"
+        self._tell(directory, hero, f":inbox_tray: New ticket {ticket_line(ticket, directory.settings.calendar())} "
+                                    f"{verb}{due}.")
+        return hero
+
+    # -- the rotation ---------------------------------------------------------------
+    def rotate(self) -> JobReport:
+        """On a sprint boundary: announce, set the topic, hand-off digests (each once per sprint and Hero)."""
+        report = JobReport("rotation")
+        directory = self.directory.load()
+        settings = directory.settings
+        now = self.clock.now()
+        sprint = self.rotation.current(settings, now)
+        if sprint is None or sprint.hero is None:
+            report.skipped.append("no rotation configured or before the first sprint")
+            return report
+        previous = self.rotation.sprint(settings, sprint.number - 1) if sprint.number > 1 else None
+        period = f"{sprint.number:06d}#{sprint.hero}"
+        steps: list[tuple[str, Callable[[], Any]]] = [
+            ("announce", lambda: self._announce(directory, sprint)),
+            ("topic", lambda: self._topic(directory, sprint)),
+            ("handoff", lambda: self._handoff(directory, sprint)),
+        ]
+        if previous is not None and previous.hero and previous.hero != sprint.hero:
+            steps.append(("outgoing", lambda: self._outgoing(directory, previous, sprint)))
+        for name, work in steps:
+            ran, _ = self.claims.once("rotation", f"{period}#{name}", work)
+            (report.did if ran else report.skipped).append(f"{name} sprint {sprint.number}")
+        return report
+
+    def _announce(self, directory: Directory, sprint: Sprint) -> None:
+        channel = directory.settings.hero_channel
+        if not channel:
+            return
+        nxt = self.rotation.sprint(directory.settings, sprint.number + 1)
+        self.slack.post(channel=channel, text=(
+            f":superhero: {self._mention(directory, sprint.hero)} is the Support Hero for sprint {sprint.number} "
+            f"({sprint.start:%a %d %b} – {sprint.end:%a %d %b}). New tickets land in their queue. "
+            f"Next up: {self._mention(directory, nxt.hero)} from {nxt.start:%a %d %b}."))
+
+    def _topic(self, directory: Directory, sprint: Sprint) -> None:
+        settings = directory.settings
+        channel = settings.topic_channel or next((c.id for c in directory.community_channels), None)
+        member = directory.member(sprint.hero or "")
+        if not channel or member is None:
+            return
+        who = f"{member.name} (<@{member.slack_user_id}>)" if member.slack_user_id else member.name
+        self.slack.client.conversations_setTopic(
+            channel=channel, topic=f"Support Hero until {sprint.end:%a %d %b}: {who}")
+
+    def _handoff(self, directory: Directory, sprint: Sprint) -> None:
+        """The new Hero's digest: open, unassigned, awaiting reply, due soonest."""
+        calendar = directory.settings.calendar()
+        unassigned = self.tickets.list_view("unassigned", None, 20, None).tickets
+        awaiting = self.tickets.list_view("awaiting-reply", sprint.hero, 20, None).tickets
+        due = self.tickets.list_view("due", None, 10, None).tickets
+        open_count = sum(1 for _ in self._paged(
+            lambda start: Ticket.by_status.query("open", limit=PAGE, last_evaluated_key=start)))
+        new_count = sum(1 for _ in self._paged(
+            lambda start: Ticket.by_status.query("new", limit=PAGE, last_evaluated_key=start)))
+        lines = [f":wave: You are the Support Hero for sprint {sprint.number} "
+                 f"({sprint.start:%a %d %b} – {sprint.end:%a %d %b}). Here is where things stand:",
+                 f"*{new_count + open_count}* tickets open, *{len(unassigned)}* unassigned."]
+
+        def section(title: str, tickets: list[Ticket], extra: Callable[[Ticket], str] = lambda t: "") -> None:
+            lines.append(f"\n*{title}* ({len(tickets)})")
+            lines.extend(f"• {ticket_line(t, calendar, directory)}{extra(t)}" for t in tickets)
+            if not tickets:
+                lines.append("• none")
+
+        section("Unassigned", unassigned)
+        section("Waiting for your reply", awaiting)
+        section("Response due soonest", due,
+                lambda t: f" — due {calendar.describe(t.due_at)}" if t.due_at else "")
+        self._tell(directory, sprint.hero, "\n".join(lines))
+
+    def _outgoing(self, directory: Directory, previous: Sprint, sprint: Sprint) -> None:
+        calendar = directory.settings.calendar()
+        held = [t for t in self._paged(lambda start: Ticket.by_assignee.query(
+                    previous.hero, limit=PAGE, last_evaluated_key=start, scan_index_forward=True))
+                if t.status in UNSOLVED]
+        text = (f":relieved: Thanks for sprint {previous.number} as Support Hero! "
+                f"{self._mention(directory, sprint.hero)} takes over today.")
+        if held:
+            text += (f"\nYou still own {len(held)} open ticket(s); please hand over what you can "
+                     "(`/ticket handover <n> @someone <note>`):\n"
+                     + "\n".join(f"• {ticket_line(t, calendar)}" for t in held))
+        else:
+            text += "\nYou hold no open tickets. Nicely done."
+        self._tell(directory, previous.hero, text)
+
+    # -- response targets --------------------------------------------------------------
+    def sweep_targets(self) -> JobReport:
+        """Warn the owner (or the Hero) once at 75 % of a target and once at its breach."""
+        report = JobReport("targets")
+        directory = self.directory.load()
+        now = self.clock.now()
+        calendar = directory.settings.calendar()
+        hero: list[str | None] = []
+        tickets = self._paged(lambda start: Ticket.by_sla_check.query(
+            "CHECK", Ticket.sla_check_at <= now, limit=PAGE, last_evaluated_key=start))
+        for ticket in tickets:
+            if ticket.due_at is None or ticket.warn_at is None or ticket.due_since is None or ticket.due_kind is None:
+                continue
+            stage = sla.stage_of(ticket)
+            if now >= ticket.due_at and stage != sla.BREACHED:
+                new_stage = sla.BREACHED
+            elif now >= ticket.warn_at and stage is None:
+                new_stage = sla.WARNED
+            else:
+                continue
+            key = sla.target_key(ticket.due_kind, ticket.due_since)
+            if not hero:
+                hero.append(self.rotation.current_hero(directory.settings, now))
+            recipient = ticket.assignee or hero[0]
+            hours = directory.settings.target_hours(ticket.tier, ticket.due_kind)
+            what = "first response" if ticket.due_kind == "first" else "next response"
+            if new_stage == sla.WARNED:
+                text = (f":hourglass_flowing_sand: {ticket_line(ticket, calendar)}: 75 % of its {hours:g} h "
+                        f"{what} target is used; due {calendar.describe(ticket.due_at)}.")
+            else:
+                text = (f":rotating_light: {ticket_line(ticket, calendar)} missed its {hours:g} h {what} target "
+                        f"(due {calendar.describe(ticket.due_at)}).")
+            if not ticket.assignee:
+                text += " It has no owner: take it or assign it."
+            ran, _ = self.claims.once("target-warning", f"{ticket.ticket_id}#{key}#{new_stage}",
+                                      partial(self._tell, directory, recipient, text))
+            (report.did if ran else report.skipped).append(f"{new_stage} #{ticket.number}")
+            self._record_stage(ticket, key, new_stage)
+        return report
+
+    @staticmethod
+    def _record_stage(ticket: Ticket, key: str, stage: str) -> None:
+        """Move the ticket along the sweeper's index (advisory: the claim already made it once)."""
+        actions: list[Any] = [Ticket.sla_stage.set(f"{key}:{stage}")]
+        if stage == sla.BREACHED:
+            actions += [Ticket.sla_check.remove(), Ticket.sla_check_at.remove()]
+        else:
+            actions.append(Ticket.sla_check_at.set(ticket.due_at))
+        try:
+            ticket.update(actions=actions, condition=Ticket.due_since == ticket.due_since,
+                          add_version_condition=False)
+        except UpdateError as exc:
+            if exc.cause_response_code != "ConditionalCheckFailedException":
+                raise  # a new target started meanwhile: it carries its own stage
+
+    # -- after a weekend or holiday ---------------------------------------------------
+    def opening_digest(self) -> JobReport:
+        """First business day after a weekend or holiday: everything unanswered goes to the Hero."""
+        report = JobReport("opening_digest")
+        directory = self.directory.load()
+        settings = directory.settings
+        calendar = settings.calendar()
+        now = self.clock.now()
+        today = calendar.local_date(now)
+        opening = calendar.opening_on(today)
+        if opening is None or now < opening:
+            report.skipped.append("not a business day yet")
+            return report
+        stretch = calendar.closed_stretch(opening)
+        if stretch is None:
+            report.skipped.append("no weekend or holiday before today")
+            return report
+        closed_from, reopened = stretch
+        hero = self.rotation.current_hero(settings, now)
+        ran, count = self.claims.once("opening-digest", today.isoformat(),
+                                      lambda: self._opening_digest(directory, hero, closed_from, reopened))
+        (report.did if ran else report.skipped).append(f"digest {today.isoformat()}" + (f": {count}" if ran else ""))
+        return report
+
+    def _opening_digest(self, directory: Directory, hero: str | None, closed_from: dt.datetime,
+                        reopened: dt.datetime) -> int:
+        calendar = directory.settings.calendar()
+        waiting = [t for t in self._paged(lambda start: Ticket.by_listing.query(
+                       "ALL", Ticket.created_at.between(closed_from, reopened), scan_index_forward=True,
+                       limit=PAGE, last_evaluated_key=start))
+                   if t.kind == "ticket" and t.status in UNSOLVED and t.first_response_at is None]
+        lines = []
+        for t in waiting:  # oldest first
+            note = ""
+            if not t.assignee and hero is not None:
+                try:
+                    t, _ = self.triage.apply(t, ROTATION_ACTOR, Change(assignee=hero), directory,
+                                             expected_version=None)
+                    note = " → assigned to you"
+                except Conflict:
+                    note = " (changed meanwhile: check its owner)"
+            lines.append(f"• {ticket_line(t, calendar, directory)}{note}")
+        head = (f":sunrise: Good morning! While the team was away "
+                f"({calendar.local(closed_from):%a %d %b %H:%M} – {calendar.local(reopened):%a %d %b %H:%M}), ")
+        if lines:
+            text = head + f"{len(lines)} ticket(s) came in with no answer yet, oldest first:\n" + "\n".join(lines)
+        else:
+            text = head + "nothing came in that still needs an answer."
+        self._tell(directory, hero, text)
+        return len(lines)
+
+    # -- nobody missed in the community channel ---------------------------------------
+    def watch_question(self, channel: str, ts: str, user: str, text: str, directory: Directory) -> None:
+        """A top-level question in a community channel: follow it up if nobody from the team answers."""
+        settings = directory.settings
+        asked = ts_to_datetime(ts)
+        due = settings.calendar().add_business(asked, dt.timedelta(hours=settings.community_missed_hours))
+        DirectoryItem(WATCH_PARTITION, f"{_iso(due)}#{channel}:{ts}",
+                      data={"channel": channel, "ts": ts, "user": user, "text": text[:200]},
+                      updated_at=self.clock.now()).save()
+
+    def team_replied(self, channel: str, thread_ts: str) -> None:
+        DirectoryItem(ANSWERED_PARTITION, f"{channel}:{thread_ts}", updated_at=self.clock.now()).save()
+
+    def sweep_community(self) -> JobReport:
+        report = JobReport("community")
+        directory = self.directory.load()
+        now = self.clock.now()
+        hero = self.rotation.current_hero(directory.settings, now)
+        watches = list(self._paged(lambda start: DirectoryItem.query(
+            WATCH_PARTITION, DirectoryItem.sk < f"{_iso(now)}$", limit=PAGE, last_evaluated_key=start)))
+        for item in watches:
+            data = dict(item.data or {})
+            channel, ts = str(data.get("channel")), str(data.get("ts"))
+            answered = (self.tickets.find(f"slack:{channel}:{ts}") is not None
+                        or DirectoryItem.count(ANSWERED_PARTITION, DirectoryItem.sk == f"{channel}:{ts}") > 0)
+            if answered:
+                report.skipped.append(f"answered {channel}:{ts}")
+            else:
+                hours = directory.settings.community_missed_hours
+                text = (f":eyes: Nobody from the team has answered this community question for {hours:g} "
+                        f"business hour(s), and it has no ticket: {permalink(channel, ts)}\n"
+                        f"> {data.get('text') or ''}")
+                ran, _ = self.claims.once("community-missed", f"{channel}:{ts}",
+                                          partial(self._tell, directory, hero, text))
+                (report.did if ran else report.skipped).append(f"missed {channel}:{ts}")
+            try:
+                item.delete()
+            except DeleteError:
+                logger.warning("could not remove a community watch", extra={"channel": channel})
+        return report

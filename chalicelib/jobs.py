@@ -1,0 +1,49 @@
+"""The scheduled jobs by name: what ``app.py`` schedules and the local stack runs on demand.
+
+Stdlib only at import time (``app.py`` imports it to register the schedules).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from chalicelib.services import Services
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str
+    every_minutes: int
+    description: str
+
+
+JOBS: dict[str, Job] = {j.name: j for j in (
+    Job("rotation", 60, "sprint boundary: announce the new Support Hero, set the channel topic, hand-off digests"),
+    Job("targets", 5, "warn the owner (or the Hero) at 75 % of a response target and at its breach"),
+    Job("opening_digest", 15, "first business morning after a weekend or holiday: unanswered tickets to the Hero"),
+    Job("community", 15, "community questions nobody from the team answered go to the Hero"),
+    Job("reconcile_github", 1440, "linked GitHub issues closed while a webhook was lost still reach requesters"),
+)}
+
+
+class UnknownJob(KeyError):
+    pass
+
+
+def run(name: str, services: Services) -> dict[str, Any]:
+    """Run one job now, with the services' clock."""
+    if name not in JOBS:
+        raise UnknownJob(name)
+    followups = services.followups
+    if name == "rotation":
+        return followups.rotate().as_dict()
+    if name == "targets":
+        return followups.sweep_targets().as_dict()
+    if name == "opening_digest":
+        return followups.opening_digest().as_dict()
+    if name == "community":
+        return followups.sweep_community().as_dict()
+    caught_up = services.github_intake.reconcile()
+    return {"job": name, "did": caught_up, "skipped": []}
