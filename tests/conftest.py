@@ -200,7 +200,7 @@ def stage_tables(moto_endpoint: str) -> None:
     boto3.client("ses").verify_email_identity(EmailAddress="hey@example.com")  # moto sends only from verified
 
 
-def test_directory(**settings: Any) -> Any:
+def team_directory(**settings: Any) -> Any:
     """The local stack's directory, made independent of the day the tests run on: no rotation and no
     after-hours acknowledgements unless a test asks (the rotation tests load their own settings)."""
     import dataclasses
@@ -239,7 +239,7 @@ def stack(moto_endpoint: str, fake_slack_server: Any, fake_github_server: Any, s
     services = build_services(settings)
     truncate_tables()
     queues = ensure_queues(settings)
-    services.directory.replace(test_directory())
+    services.directory.replace(team_directory())
     directory = services.directory.load()
     for member_id, token in (("ada", "dev-token-ada"), ("bo", "dev-token-bo")):
         member = directory.member(member_id)
