@@ -91,7 +91,7 @@ def run_schedules(services: object, stop: threading.Event) -> None:
     """Like EventBridge: each job at its rate (``POST /_local/schedules/<name>`` runs one at once)."""
     from chalicelib import jobs
 
-    last: dict[str, float] = {}
+    last = dict.fromkeys(jobs.JOBS, time.monotonic())  # like a rate schedule: the first run after one period
     while not stop.wait(5):
         for job in jobs.JOBS.values():
             if time.monotonic() - last.get(job.name, 0.0) < job.every_minutes * 60:

@@ -9,7 +9,6 @@ trigger would. Messages over 40 MB are refused at SMTP, as SES refuses them.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import uuid
 from collections.abc import Callable

@@ -221,7 +221,6 @@ def stack(moto_endpoint: str, fake_slack_server: Any, fake_github_server: Any, s
     import app as app_module
     from chalicelib import bootstrap
     from chalicelib.config import get_settings, reset_settings
-    from chalicelib.directory import parse_directory
     from chalicelib.infra import ensure_queues
     from chalicelib.services import build_services
     from devstack.pump import Pump

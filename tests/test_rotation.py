@@ -177,7 +177,7 @@ def test_rotation_job_mid_sprint_does_nothing_twice_and_nothing_before_the_first
 
 
 def test_hero_command_and_rotation_api(timed: tuple[Stack, Any]) -> None:
-    stack, clock = timed  # Wednesday 2 Dec: sprint 2, Bo
+    stack, _clock = timed  # Wednesday 2 Dec: sprint 2, Bo
     assert hero_command(stack, "who") == f":superhero: <@{BO}> is the Support Hero until Sun 13 Dec."
     schedule = hero_command(stack, "schedule")
     assert schedule.splitlines()[1:] == [
@@ -212,8 +212,6 @@ def test_new_unassigned_ticket_tells_the_hero_once_and_can_assign(timed: tuple[S
     notices = [t for t in dms(stack, BO) if t.startswith(":inbox_tray:")]
     assert len(notices) == 1 and "*#1*" in notices[0] and "is waiting for an owner" in notices[0]
     assert api_ticket(stack)["assignee"] is None
-
-    from chalicelib.services import build_services  # noqa: F401 - settings below are the team's own
 
     stack.services.directory.replace(team_directory(rotation_roster=("ada", "bo"), assign_to_hero=True))
     clock.advance(minutes=1)
@@ -340,7 +338,7 @@ def test_digest_lists_oldest_first_and_leaves_answered_tickets_out(timed: tuple[
     say(stack, clock, "Third, Sunday")
     clock.set(at("2026-12-29T09:30:00+00:00"))  # Tuesday: the first business morning
     assert run(stack, "opening_digest")["did"] == ["digest 2026-12-29: 2"]
-    digest = [d for d in dms(stack) if d.startswith(":sunrise:")][0]
+    digest = next(d for d in dms(stack) if d.startswith(":sunrise:"))
     assert digest.index("First, Thursday night") < digest.index("Third, Sunday")
     assert "Second, Saturday" not in digest
 
@@ -363,7 +361,8 @@ def test_email_on_a_weekend_says_when_the_team_is_back(timed: tuple[Stack, Any])
                 b"Message-ID: <weekend-1@acme.example>\r\n\r\nThe build is red.\r\n")
     acks = stack.sent_mail()
     assert len(acks) == 1
-    assert "we are back on Monday 30 November 2026 at 09:00 (Europe/London time)" in acks[0].get_body(("plain",)).get_content()
+    body = acks[0].get_body(("plain",)).get_content()
+    assert "we are back on Monday 30 November 2026 at 09:00 (Europe/London time)" in body
 
 
 # -- nobody missed in the community channel -------------------------------------------------------
