@@ -65,6 +65,12 @@ def community(event: CloudWatchEvent) -> None:
     _run_job("community")
 
 
+@app.schedule(Rate(1, unit=Rate.HOURS), name="weekly_digest")
+def weekly_digest(event: CloudWatchEvent) -> None:
+    """Last week's figures, once, from the team's first opening of the week."""
+    _run_job("weekly_digest")
+
+
 @app.schedule(Rate(1, unit=Rate.DAYS), name="reconcile_github")
 def reconcile_github(event: CloudWatchEvent) -> None:
     """Nightly: linked issues closed while a webhook was lost still reach their requesters."""

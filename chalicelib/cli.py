@@ -4,6 +4,7 @@
   load-directory FILE            replace the roster, customers and channels with FILE (TOML)
   create-token --member ID       create an agent API token (printed once, stored hashed)
   list-tokens / revoke-token HASH
+  rebuild-metrics                recompute the analytics aggregates from the tickets
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("list-tokens", help="list token hashes and owners")
     revoke = sub.add_parser("revoke-token", help="revoke a token by its hash")
     revoke.add_argument("token_hash")
+    sub.add_parser("rebuild-metrics", help="recompute the analytics aggregates from every ticket")
     args = parser.parse_args(argv)
     settings = get_settings()
 
@@ -71,6 +73,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "list-tokens":
         for info in store.tokens():
             print(f"{info.token_hash}  {info.member_id}  {info.label}")
+        return 0
+    if args.command == "rebuild-metrics":
+        from chalicelib.metrics_rebuild import rebuild
+
+        team = store.load().settings
+        print(json.dumps(rebuild(team, today=team.calendar().local_date(SystemClock().now()))))
         return 0
     if args.command == "revoke-token":
         if not store.revoke_token(args.token_hash):

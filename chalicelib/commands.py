@@ -8,7 +8,7 @@ from dataclasses import dataclass
 USAGE = (
     "Usage: `/ticket mine` · `queue` · `show 12` · `assign 12 @user` · `priority 12 low|normal|high|urgent` · "
     "`tag 12 billing` · `status 12 new|open|pending|solved|closed` · `solve 12` · `handover 12 @user <note>` · "
-    "`note 12 <text>` · `reply 12 <text>` · `help`"
+    "`note 12 <text>` · `reply 12 <text>` · `dashboard` · `help`"
 )
 _MENTION = re.compile(r"^<@([A-Z0-9]+)(?:\|[^>]*)?>$")
 
@@ -30,7 +30,7 @@ def parse(text: str) -> Command:
     if not words:
         return Command("help")
     verb, rest = words[0].lower(), (words[1] if len(words) > 1 else "")
-    if verb in ("help", "mine", "queue"):
+    if verb in ("help", "mine", "queue", "dashboard"):
         if rest.strip():
             raise CommandError(f"`{verb}` takes no arguments")
         return Command(verb)

@@ -37,10 +37,11 @@ __all__ = [
 ]
 
 # Volume chart geometry (SVG user units; the SVG scales to its container's width).
-VOL_W, VOL_H = 640, 320
+VOL_W, VOL_H = 480, 280
 # First-response chart geometry.
-FR_W, FR_H = 640, 320
-MARGIN_LEFT, MARGIN_RIGHT, MARGIN_TOP, MARGIN_BOTTOM = 56, 16, 20, 44
+FR_W, FR_H = 480, 280
+MARGIN_LEFT, MARGIN_RIGHT, MARGIN_TOP, MARGIN_BOTTOM = 64, 12, 18, 40
+ROTATE_LABELS_OVER = 10  # more periods than this: slanted x labels
 TARGET_SCALE_CAP = 1.5  # targets above cap x max(data) are listed, not drawn
 
 KNOWN_CHANNELS = ("slack", "email", "github", "api")
@@ -173,6 +174,7 @@ class _Plot:
     width: int
     height: int
     top: float
+    bottom: float = MARGIN_BOTTOM  # room for the x labels (more when they are slanted)
 
     @property
     def left(self) -> float:
@@ -184,7 +186,7 @@ class _Plot:
 
     @property
     def y0(self) -> float:
-        return self.height - MARGIN_BOTTOM
+        return self.height - self.bottom
 
     @property
     def inner_height(self) -> float:
@@ -198,6 +200,10 @@ class _Plot:
 
     def centre(self, index: int, count: int) -> float:
         return self.left + (index + 0.5) * self.band(count)
+
+
+def _bottom_margin(periods: int) -> float:
+    return MARGIN_BOTTOM + 24 if periods > ROTATE_LABELS_OVER else MARGIN_BOTTOM
 
 
 def _svg_open(chart_id: str, width: int, height: int, title: str, label: str, extra: str = "") -> list[str]:
@@ -228,7 +234,7 @@ def _y_axis(plot: _Plot, ticks: Sequence[float], label: Callable[[float], str]) 
 def _x_labels(plot: _Plot, periods: Sequence[Mapping[str, Any]], group: str) -> list[str]:
     count = len(periods)
     every = max(1, math.ceil(count / 24))
-    rotate = count > 10
+    rotate = count > ROTATE_LABELS_OVER
     out = ['<g class="x-axis">']
     for index, period in enumerate(periods):
         if index % every:
@@ -255,7 +261,7 @@ def _volume_chart(periods: Sequence[Mapping[str, Any]], channels: Sequence[str],
                   group: str) -> str:
     totals = [sum(_count(v) for v in _mapping(p.get("by_channel")).values()) for p in periods]
     top, step = nice_ceiling(max(totals, default=0))
-    plot = _Plot(VOL_W, VOL_H, top)
+    plot = _Plot(VOL_W, VOL_H, top, _bottom_margin(len(periods)))
     word = GROUP_WORDS.get(group, group or "period")
     label = (f"Tickets opened per {word} by channel: {sum(totals)} tickets in {len(periods)} periods"
              if sum(totals) else "Volume by channel: no tickets in this period")
@@ -306,7 +312,7 @@ def _first_response_chart(periods: Sequence[Mapping[str, Any]], targets: Mapping
         shown = [(t, s, True) for t, s in ordered]
     scale_values = [data_max] + [s for _, s, drawn in shown if drawn]
     top = max(scale_values) * 1.1
-    plot = _Plot(FR_W, FR_H, top)
+    plot = _Plot(FR_W, FR_H, top, _bottom_margin(len(periods)))
     label = ("First response in business time per period: median and 90th percentile against the tier targets"
              if data else "First response: no first responses in this period")
     out = _svg_open("chart-first-response", FR_W, FR_H, "First response (business time)", label,
@@ -411,7 +417,7 @@ def _leaderboard(leaderboard: Mapping[str, Any]) -> str:
         parts.append(f"hero {hero}")
     if leaderboard.get("start") or leaderboard.get("end"):
         parts.append(f"{leaderboard.get('start', '?')} to {leaderboard.get('end', '?')}")
-    caption = " · ".join(parts) or "Leaderboard"
+    caption = " · ".join(parts) or "No stint yet"
     head = ("<tr><th scope=\"col\">Name</th><th scope=\"col\">Triaged</th><th scope=\"col\">First responses</th>"
             "<th scope=\"col\">Replies</th><th scope=\"col\">Median first response</th><th scope=\"col\">Solved</th>"
             "<th scope=\"col\">Targets met</th></tr>")
@@ -434,7 +440,7 @@ def _leaderboard(leaderboard: Mapping[str, Any]) -> str:
         '<section class="card" aria-labelledby="leaderboard-heading">'
         '<h2 id="leaderboard-heading">Leaderboard</h2>'
         '<div class="table-scroll" id="leaderboard-scroll">'
-        f'<table id="leaderboard"><caption>{_esc(caption)}</caption><thead>{head}</thead>'
+        f'<table id="leaderboard"><caption><span>{_esc(caption)}</span></caption><thead>{head}</thead>'
         f'<tbody>{"".join(body)}</tbody></table></div></section>'
     )
 
@@ -479,9 +485,9 @@ h2{font-size:1.1rem;margin:0 0 .5rem}
 margin-bottom:1rem}
 .charts .card{margin-bottom:0}
 svg.chart{display:block;width:100%;height:auto;max-width:100%}
-svg.chart text{font-size:14px;fill:var(--muted)}
+svg.chart text{font-size:15px;fill:var(--muted)}
 svg.chart text.empty{font-size:18px;fill:var(--fg)}
-svg.chart text.target-label{font-size:13px;fill:var(--fg)}
+svg.chart text.target-label{font-size:14px;fill:var(--fg)}
 svg.chart line.grid{stroke:var(--grid);stroke-width:1}
 svg.chart line.grid.baseline{stroke:#9aa3b2}
 .legend{display:flex;flex-wrap:wrap;gap:.25rem 1rem;list-style:none;margin:.5rem 0 0;padding:0;font-size:.9rem}
@@ -499,7 +505,9 @@ th,td{padding:.4rem .6rem;border-bottom:1px solid var(--line);text-align:left;wh
 thead th{font-size:.85rem;color:var(--muted);font-weight:600}
 td.num{text-align:right}
 #leaderboard{width:100%;min-width:44rem}
-.totals-grid{display:flex;flex-wrap:wrap;gap:1rem 2rem}
+#leaderboard caption>span{position:sticky;left:0;display:inline-block;max-width:calc(100vw - 3rem)}
+#leaderboard tbody th{position:sticky;left:0;background:var(--card)}
+.totals-grid{display:flex;flex-wrap:wrap;align-items:flex-start;gap:1rem 2rem}
 .totals{min-width:14rem}
 footer{color:var(--muted);font-size:.85rem;padding:0 0 2rem}
 @media (max-width:30rem){main{padding:.6rem}h1{font-size:1.3rem}.tile .value{font-size:1.3rem}.card{padding:.7rem}}

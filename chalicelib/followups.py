@@ -69,7 +69,9 @@ def ticket_line(ticket: Ticket, calendar: Any, directory: Directory | None = Non
 
 class FollowUps:
     def __init__(self, *, tickets: TicketService, directory: DirectoryStore, slack: SlackApi, clock: Clock,
-                 rotation: RotationStore, claims: Claims, triage: TriageService, queue: EventQueue) -> None:
+                 rotation: RotationStore, claims: Claims, triage: TriageService, queue: EventQueue,
+                 stint_summary: Callable[[Directory, Sprint], None] | None = None) -> None:
+        self.stint_summary = stint_summary
         self.tickets = tickets
         self.directory = directory
         self.slack = slack
@@ -177,6 +179,9 @@ class FollowUps:
         ]
         if previous is not None and previous.hero and previous.hero != sprint.hero:
             steps.append(("outgoing", lambda: self._outgoing(directory, previous, sprint)))
+        if previous is not None and previous.hero and self.stint_summary is not None:
+            summary = self.stint_summary
+            steps.append(("stint-summary", lambda: summary(directory, previous)))
         for name, work in steps:
             ran, _ = self.claims.once("rotation", f"{period}#{name}", work)
             (report.did if ran else report.skipped).append(f"{name} sprint {sprint.number}")

@@ -24,6 +24,7 @@ JOBS: dict[str, Job] = {j.name: j for j in (
     Job("targets", 5, "warn the owner (or the Hero) at 75 % of a response target and at its breach"),
     Job("opening_digest", 15, "first business morning after a weekend or holiday: unanswered tickets to the Hero"),
     Job("community", 15, "community questions nobody from the team answered go to the Hero"),
+    Job("weekly_digest", 60, "last week's figures to the digest channel, once, from Monday's opening"),
     Job("reconcile_github", 1440, "linked GitHub issues closed while a webhook was lost still reach requesters"),
 )}
 
@@ -45,5 +46,7 @@ def run(name: str, services: Services) -> dict[str, Any]:
         return followups.opening_digest().as_dict()
     if name == "community":
         return followups.sweep_community().as_dict()
+    if name == "weekly_digest":
+        return services.digests.weekly().as_dict()
     caught_up = services.github_intake.reconcile()
     return {"job": name, "did": caught_up, "skipped": []}

@@ -72,3 +72,24 @@ def hash_token(token: str) -> str:
     Stripe store API tokens the same way) and would cost every API request.
     """
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+# -- signed dashboard links ---------------------------------------------------------------------
+DASHBOARD_LINK_SECONDS = 3600
+
+
+def dashboard_key(signing_secret: str) -> bytes:
+    """A key of its own for dashboard links, derived from the Slack signing secret we already hold
+    (HMAC with a fixed label: knowing a link's signature reveals nothing about the secret)."""
+    return hmac.new(signing_secret.encode(), b"support-hero/dashboard-link/v1", hashlib.sha256).digest()
+
+
+def sign_dashboard_link(key: bytes, member_id: str, expires: int) -> str:
+    return hmac.new(key, f"{member_id}\n{expires}".encode(), hashlib.sha256).hexdigest()
+
+
+def verify_dashboard_link(key: bytes, member_id: str, expires: str, signature: str, now: float) -> bool:
+    """True for a link we signed for ``member_id`` that has not expired."""
+    if not expires.isdigit() or int(expires) < now or int(expires) > now + DASHBOARD_LINK_SECONDS + 60:
+        return False
+    return hmac.compare_digest(sign_dashboard_link(key, member_id, int(expires)), signature)

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from pynamodb.connection import Connection
 
+from chalicelib.analytics import Analytics
 from chalicelib.aws import AwsClients
 from chalicelib.channels.email import Mailer
 from chalicelib.channels.github import GitHubApi
@@ -17,6 +18,7 @@ from chalicelib.claims import Claims
 from chalicelib.clock import Clock, clock_from_environment
 from chalicelib.config import Settings, endpoint_url
 from chalicelib.delivery import OwnerNotices, ReplyDelivery
+from chalicelib.digests import Digests
 from chalicelib.directory_store import DirectoryStore
 from chalicelib.email_intake import EmailIntake
 from chalicelib.followups import FollowUps
@@ -27,6 +29,7 @@ from chalicelib.models.tickets import Ticket
 from chalicelib.queue import EventQueue, SqsEventQueue
 from chalicelib.rotation import RotationStore
 from chalicelib.secrets import PowertoolsSecrets, SecretReader
+from chalicelib.security import dashboard_key
 from chalicelib.slack_intake import SlackIntake
 from chalicelib.slack_triage import SlackTriage
 from chalicelib.tickets import TicketService
@@ -54,6 +57,8 @@ class Services:
     rotation: RotationStore
     claims: Claims
     followups: FollowUps
+    analytics: Analytics
+    digests: Digests
 
 
 def build_services(
@@ -91,11 +96,15 @@ def build_services(
                                           queue_url=settings.events_queue_url)
     triage = TriageService(clock=clock, connection=Connection(region=settings.region, host=host))
     rotation = RotationStore(clock)
+    analytics = Analytics(clock=clock)
     claims = Claims(clock)
+    digests = Digests(analytics=analytics, directory=directory, slack=slack, clock=clock, rotation=rotation,
+                      claims=claims)
     followups = FollowUps(tickets=tickets, directory=directory, slack=slack, clock=clock, rotation=rotation,
-                          claims=claims, triage=triage, queue=events_queue)
+                          claims=claims, triage=triage, queue=events_queue, stint_summary=digests.stint_summary)
     slack_triage = SlackTriage(tickets=tickets, triage=triage, directory=directory, slack=slack, queue=events_queue,
-                               clock=clock, rotation=rotation)
+                               clock=clock, rotation=rotation,
+                               link_key=lambda: dashboard_key(reader.get("SLACK_SIGNING_SECRET")))
 
     def opened(ticket: Ticket) -> None:
         """After any ticket opens (or a retry finds it open): announce, route, acknowledge; each once."""
@@ -129,4 +138,6 @@ def build_services(
         rotation=rotation,
         claims=claims,
         followups=followups,
+        analytics=analytics,
+        digests=digests,
     )

@@ -7,6 +7,7 @@ back as ephemeral messages, and the ticket's message and the actor's App Home ar
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,8 +43,10 @@ class TriageOutcome:
 
 class SlackTriage:
     def __init__(self, *, tickets: TicketService, triage: TriageService, directory: DirectoryStore,
-                 slack: SlackApi, queue: EventQueue, clock: Clock, rotation: RotationStore | None = None) -> None:
+                 slack: SlackApi, queue: EventQueue, clock: Clock, rotation: RotationStore | None = None,
+                 link_key: Callable[[], bytes] | None = None) -> None:
         self.rotation = rotation
+        self.link_key = link_key
         self.tickets = tickets
         self.triage = triage
         self.directory = directory
@@ -136,7 +139,8 @@ class SlackTriage:
             if hero:
                 answer = self._hero(parse_hero(str(payload.get("text") or "")), member, directory)
             else:
-                answer = self._run(parse(str(payload.get("text") or "")), member, directory)
+                answer = self._run(parse(str(payload.get("text") or "")), member, directory,
+                                   base=str(payload.get("api_base") or ""))
         except CommandError as exc:
             answer = f"{exc}.\n{HERO_USAGE if hero else USAGE}"
         except RotationError as exc:
@@ -182,9 +186,21 @@ class SlackTriage:
             return "Swapped:\n" + line(a) + "\n" + line(b)
         return "Skipped:\n" + line(self.rotation.skip(settings, ids[0], by=member.id))
 
-    def _run(self, cmd: Command, member: TeamMember, directory: Directory) -> str:
+    def dashboard_link(self, member: TeamMember, base: str) -> str:
+        from chalicelib.security import DASHBOARD_LINK_SECONDS, sign_dashboard_link
+
+        if self.link_key is None:
+            return "The dashboard link cannot be signed here (no signing secret)."
+        expires = int(self.clock.time()) + DASHBOARD_LINK_SECONDS
+        sig = sign_dashboard_link(self.link_key(), member.id, expires)
+        url = f"{base or ''}/dashboard?member={member.id}&expires={expires}&sig={sig}"
+        return f":bar_chart: Your analytics dashboard (this link is yours and works for one hour): {url}"
+
+    def _run(self, cmd: Command, member: TeamMember, directory: Directory, base: str | None = None) -> str:
         if cmd.verb == "help":
             return USAGE
+        if cmd.verb == "dashboard":
+            return self.dashboard_link(member, str(base or ""))
         if cmd.verb in ("mine", "queue"):
             view = "mine" if cmd.verb == "mine" else "unassigned"
             tickets = self.tickets.list_view(view, member.id, 20, None).tickets

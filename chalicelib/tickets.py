@@ -29,7 +29,7 @@ from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
-from chalicelib import sla
+from chalicelib import analytics, sla
 from chalicelib.clock import Clock
 from chalicelib.directory import TeamMember
 from chalicelib.directory_store import DirectoryStore
@@ -316,7 +316,11 @@ class TicketService:
         for m in messages:
             self._apply(ticket, m)
         ticket.awaiting = awaiting_of(ticket)
-        sla.refresh(ticket, self.directory.load().settings)
+        settings = self.directory.load().settings
+        sla.refresh(ticket, settings)
+        metrics = analytics.changes_for(
+            None, ticket, settings=settings, at=cmd.first.at,
+            responses=[analytics.Response(m.author_id, m.at) for m in messages if m.role == AGENT])
         ticket.updated_at = now
         ticket.message_count = len(messages)
         in_tx, later = messages[:IMPORT_IN_TRANSACTION], messages[IMPORT_IN_TRANSACTION:]
@@ -334,6 +338,7 @@ class TicketService:
                     )
                 for m in in_tx:
                     tx.save(self._message_item(cmd.ticket_id, m), condition=Message.message_key.does_not_exist())
+                analytics.add_to_transaction(tx, metrics)  # counted once: the ticket did not exist
         except TransactWriteError as exc:
             if "ConditionalCheckFailed" in _reasons(exc):
                 count("TicketOpenRaceLost")
@@ -427,14 +432,19 @@ class TicketService:
                 "assignee": ticket.assignee,
                 "awaiting": ticket.awaiting,
             }
+            snapshot = analytics.Snapshot.of(ticket)
             self._apply(ticket, m)
             ticket.awaiting = awaiting_of(ticket)
             now = self.clock.now()
+            settings = self.directory.load().settings
             actions: list[Action] = [
                 Ticket.message_count.add(1),
                 Ticket.updated_at.set(now),
-                *sla.actions_for(sla.refresh(ticket, self.directory.load().settings)),
+                *sla.actions_for(sla.refresh(ticket, settings)),
             ]
+            metrics = analytics.changes_for(
+                snapshot, ticket, settings=settings, at=m.at, actor=m.author_id,
+                responses=[analytics.Response(m.author_id, m.at)] if m.role == AGENT else [])
             for name, attr in (
                 ("status", Ticket.status),
                 ("first", Ticket.first_response_at),
@@ -460,13 +470,15 @@ class TicketService:
                         )
                     tx.save(item, condition=Message.message_key.does_not_exist())
                     tx.update(ticket, actions=actions)
+                    analytics.add_to_transaction(tx, metrics)  # once: the message is new, the version ours
             except TransactWriteError as exc:
                 reasons = _reasons(exc)
-                puts = reasons[:-1]
+                n_puts = 2 if idempotency_ref else 1  # then the ticket's update, then the metrics (no condition)
+                puts = reasons[:n_puts]
                 if "ConditionalCheckFailed" in puts:
                     fresh = self.find(ticket.ticket_id)
                     return AppendResult(fresh or ticket, None, appended=False)
-                if reasons and reasons[-1] == "ConditionalCheckFailed":
+                if len(reasons) > n_puts and reasons[n_puts] == "ConditionalCheckFailed":
                     fresh = self.find(ticket.ticket_id)
                     if fresh is None:
                         raise TicketNotFound(ticket.ticket_id) from exc

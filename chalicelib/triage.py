@@ -17,7 +17,7 @@ from pynamodb.exceptions import TransactWriteError
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
-from chalicelib import sla
+from chalicelib import analytics, sla
 from chalicelib.clock import Clock
 from chalicelib.directory import PRIORITIES, Directory, TeamMember
 from chalicelib.models.tickets import Message, Ticket
@@ -74,6 +74,7 @@ class TriageService:
         now = self.clock.now()
         actions: list[Action] = []
         changes: list[str] = []
+        snapshot = analytics.Snapshot.of(ticket)
 
         def put(name: str, attr: Any, new: Any) -> None:
             """Set an attribute (``None``, ``""`` or an empty set remove it)."""
@@ -116,9 +117,14 @@ class TriageService:
         if not changes:
             return ticket, []
         actions.append(Ticket.updated_at.set(now))
+        metrics = analytics.changes_for(snapshot, ticket, settings=directory.settings, at=now, actor=actor.id,
+                                        triage=True)
+        if actor.id not in snapshot.triaged_by and actor.id not in analytics.NOT_PEOPLE:
+            actions.append(Ticket.triaged_by.add({actor.id}))
         try:
             with TransactWrite(connection=self._connection) as tx:
                 tx.update(ticket, actions=actions)
+                analytics.add_to_transaction(tx, metrics)  # once: conditioned on the version we read
                 for i, text in enumerate(changes):
                     at = now + dt.timedelta(milliseconds=i)  # keys sort by ms: keep the order
                     tx.save(Message(ticket.ticket_id, message_key(at, f"audit:{uuid.uuid4().hex}"), role=AUDIT,
@@ -130,4 +136,6 @@ class TriageService:
             raise
         ticket.version = int(ticket.version or 0) + 1
         ticket.updated_at = now
+        if actor.id not in analytics.NOT_PEOPLE:
+            ticket.triaged_by = set(ticket.triaged_by or ()) | {actor.id}
         return ticket, changes

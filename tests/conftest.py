@@ -138,7 +138,7 @@ class Stack:
         return getattr(self.client.http, method.lower())(path, headers=h, body=raw)
 
     def email(self, raw: bytes, *, verdicts: dict[str, str] | None = None, form: str = "s3",
-              recipients: list[str] | None = None) -> str:
+              recipients: list[str] | None = None, at: datetime.datetime | None = None) -> str:
         """Deliver a raw email the way SES does: stored in S3 (or inline), notified through SNS
         to the email Lambda, then the worker. Returns the SES message id."""
         import uuid
@@ -149,6 +149,8 @@ class Stack:
         ses_id = uuid.uuid4().hex
         notification = ses_notification(ses_id, raw, settings.mail_bucket, verdicts=verdicts, form=form,
                                         recipients=recipients or ["hey@example.com"])
+        if at is not None:  # when SES received it (the services' clock in time-travelling tests)
+            notification["mail"]["timestamp"] = at.isoformat(timespec="milliseconds")
         if form == "s3":
             self.services.aws.put_object(settings.mail_bucket, f"inbound/{ses_id}", raw)
         event = self.client.events.generate_sns_event(message=json.dumps(notification))
@@ -256,6 +258,23 @@ def stack(moto_endpoint: str, fake_slack_server: Any, fake_github_server: Any, s
     bootstrap.override_services(None)
     bootstrap.override_ingress(None)
     reset_settings()
+
+
+@pytest.fixture
+def timed(stack: Stack) -> Iterator[tuple[Stack, Any]]:
+    """The stack with a frozen clock and the dev seed's rotation switched on."""
+    from chalicelib import bootstrap
+    from chalicelib.clock import FixedClock
+    from chalicelib.config import get_settings
+    from chalicelib.services import build_services
+
+    clock = FixedClock(datetime.datetime(2026, 12, 2, 10, 0, tzinfo=datetime.UTC))  # a Wednesday, open
+    services = build_services(get_settings(), clock=clock)
+    services.directory.replace(team_directory(rotation_roster=("ada", "bo"), after_hours_ack=True))
+    bootstrap.override_services(services)
+    stack.services = services
+    yield stack, clock
+    bootstrap.override_services(None)
 
 
 def ses_notification(ses_id: str, raw: bytes, bucket: str, *, verdicts: dict[str, str] | None = None,

@@ -13,7 +13,6 @@ import datetime as dt
 import json
 import time
 import urllib.parse
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -27,23 +26,6 @@ ADA, BO = "U0HERO1", "U0HERO2"
 
 def at(text: str) -> dt.datetime:
     return dt.datetime.fromisoformat(text).astimezone(UTC)
-
-
-@pytest.fixture
-def timed(stack: Stack) -> Iterator[tuple[Stack, Any]]:
-    """The stack with a frozen clock and the dev seed's rotation switched on."""
-    from chalicelib import bootstrap
-    from chalicelib.clock import FixedClock
-    from chalicelib.config import get_settings
-    from chalicelib.services import build_services
-
-    clock = FixedClock(at("2026-12-02T10:00:00+00:00"))  # a Wednesday, open
-    services = build_services(get_settings(), clock=clock)
-    services.directory.replace(team_directory(rotation_roster=("ada", "bo"), after_hours_ack=True))
-    bootstrap.override_services(services)
-    stack.services = services
-    yield stack, clock
-    bootstrap.override_services(None)
 
 
 def ts_of(clock: Any) -> str:
@@ -147,8 +129,9 @@ def test_rotation_job_twice_on_a_boundary_announces_once(timed: tuple[Stack, Any
     clock.set(at("2026-11-30T00:30:00+00:00"))  # Monday 00:30 London: sprint 2 began, Bo's turn
     first = run(stack, "rotation")
     second = run(stack, "rotation")
-    assert first["did"] == ["announce sprint 2", "topic sprint 2", "handoff sprint 2", "outgoing sprint 2"]
-    assert second["did"] == [] and len(second["skipped"]) == 4
+    assert first["did"] == ["announce sprint 2", "topic sprint 2", "handoff sprint 2", "outgoing sprint 2",
+                            "stint-summary sprint 2"]
+    assert second["did"] == [] and len(second["skipped"]) == 5
 
     announcements = posts(stack, "C0TRIAGE")
     assert len(announcements) == 1
@@ -160,7 +143,8 @@ def test_rotation_job_twice_on_a_boundary_announces_once(timed: tuple[Stack, Any
         ("C0COMMUNITY", f"Support Hero until Sun 13 Dec: Bo Agent (<@{BO}>)")]
     to_bo, to_ada = dms(stack, BO), dms(stack, ADA)
     assert len(to_bo) == 1 and "You are the Support Hero for sprint 2" in to_bo[0]
-    assert len(to_ada) == 1 and "You still own 1 open ticket(s)" in to_ada[0] and "*#1*" in to_ada[0]
+    assert len(to_ada) == 2 and "You still own 1 open ticket(s)" in to_ada[0] and "*#1*" in to_ada[0]
+    assert to_ada[1].startswith("Your stint as Support Hero: sprint 1: 1 opened, 0 solved")  # the stint in figures
 
 
 def test_rotation_job_mid_sprint_does_nothing_twice_and_nothing_before_the_first_sprint(

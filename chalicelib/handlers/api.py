@@ -358,6 +358,126 @@ def rotation() -> Response:
     })
 
 
+def _date(value: str | None, name: str) -> Any:
+    import datetime as dt
+
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError as exc:
+        raise ApiError(400, f"'{name}' must be a date like 2026-11-30") from exc
+
+
+def _analytics_period(params: dict[str, str], services: Services) -> tuple[Any, Any, str]:
+    """``from``/``to`` (local dates, inclusive; default: the last 28 days) and ``group``."""
+    import datetime as dt
+
+    today = services.directory.load().settings.calendar().local_date(services.clock.now())
+    last = _date(params.get("to"), "to") or today
+    first = _date(params.get("from"), "from") or last - dt.timedelta(days=27)
+    group = params.get("group", "day")
+    if group not in ("day", "week"):
+        raise ApiError(400, "group must be day or week")
+    if last < first:
+        raise ApiError(400, "'to' is before 'from'")
+    if (last - first).days > 730:
+        raise ApiError(400, "a period is at most 731 days")
+    return first, last, group
+
+
+def _stint(services: Services, value: str) -> Any:
+    settings = services.directory.load().settings
+    if not settings.rotation_roster:
+        raise ApiError(400, "no Support Hero rotation is configured")
+    if value == "current":
+        current = services.rotation.current(settings)
+        if current is None:
+            raise ApiError(400, "the first sprint has not started")
+        return current
+    if not value.isdigit() or int(value) < 1:
+        raise ApiError(400, "stint must be 'current' or a sprint number from 1")
+    if int(value) > max(services.rotation.current_number(settings), 1):
+        raise ApiError(400, f"stint {value} has not started")
+    return services.rotation.sprint(settings, int(value))
+
+
+def _only(params: dict[str, str], allowed: set[str]) -> None:
+    unknown = set(params) - allowed
+    if unknown:
+        raise ApiError(400, f"unknown query parameter(s): {', '.join(sorted(unknown))}")
+
+
+@bp.route("/api/analytics", methods=["GET"])
+@_guard
+def analytics() -> Response:
+    """Volume, response and resolution times, targets and backlog for ``from``..``to`` by day or week."""
+    services = bootstrap.services()
+    authenticate(_request(), services)
+    params: dict[str, str] = dict(_request().query_params or {})
+    _only(params, {"from", "to", "group"})
+    first, last, group = _analytics_period(params, services)
+    return ok(services.analytics.report(services.directory.load().settings, first, last, group))
+
+
+@bp.route("/api/analytics/leaderboard", methods=["GET"])
+@_guard
+def leaderboard() -> Response:
+    """Per person over one Support Hero stint (``stint=current`` or its number)."""
+    services = bootstrap.services()
+    authenticate(_request(), services)
+    params: dict[str, str] = dict(_request().query_params or {})
+    _only(params, {"stint"})
+    sprint = _stint(services, params.get("stint", "current"))
+    return ok(services.analytics.leaderboard(services.directory.load(), sprint))
+
+
+@bp.route("/dashboard", methods=["GET"])
+def dashboard() -> Response:
+    """The analytics as a page: an agent token, or a signed link from ``/ticket dashboard`` (one hour)."""
+    from chalicelib.dashboard import render_dashboard
+    from chalicelib.security import dashboard_key, verify_dashboard_link
+
+    request = _request()
+    services = bootstrap.services()
+    params: dict[str, str] = dict(request.query_params or {})
+    page_error = _page_error
+    try:
+        if "sig" in params:
+            member = services.directory.load().member(params.get("member", ""))
+            key = dashboard_key(services.secrets.get("SLACK_SIGNING_SECRET"))
+            if member is None or not verify_dashboard_link(key, member.id, params.get("expires", ""),
+                                                           params["sig"], services.clock.time()):
+                return page_error(401, "This link is not valid or has expired. Ask for a new one with "
+                                       "/ticket dashboard.")
+        else:
+            authenticate(request, services)
+        _only(params, {"from", "to", "group", "member", "expires", "sig", "stint"})
+        first, last, group = _analytics_period(params, services)
+        directory = services.directory.load()
+        report = services.analytics.report(directory.settings, first, last, group)
+        board = None
+        if directory.settings.rotation_roster and services.rotation.current(directory.settings) is not None:
+            board = services.analytics.leaderboard(directory, _stint(services, params.get("stint", "current")))
+    except ApiError as exc:
+        return page_error(exc.status, exc.message)
+    html = render_dashboard(report, board or {"stint": None, "hero": None, "hero_name": None, "start": None,
+                                              "end": None, "rows": []},
+                            team_name=directory.settings.team_name,
+                            generated_at=services.clock.now().strftime("%Y-%m-%d %H:%M UTC"))
+    return Response(body=html, status_code=200, headers={
+        "Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store",
+        "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src data:",
+        "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"})
+
+
+def _page_error(status: int, message: str) -> Response:
+    import html
+
+    return Response(body=f"<!doctype html><title>Support Hero</title><p>{html.escape(message)}</p>",
+                    status_code=status, headers={"Content-Type": "text/html; charset=utf-8"})
+
+
 @bp.route("/api/openapi.json", methods=["GET"])
 def openapi_document() -> Response:
     from chalicelib.openapi import document

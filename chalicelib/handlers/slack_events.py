@@ -126,6 +126,19 @@ def _enqueue(ingress: Ingress, kind: str, payload: dict[str, Any], delivery: str
     return None
 
 
+def public_base_url(request: Request) -> str:
+    """Where this API is reachable: ``PUBLIC_API_URL``, else what the request came to."""
+    import os
+
+    configured = os.environ.get("PUBLIC_API_URL")
+    if configured:
+        return configured.rstrip("/")
+    host = request.headers.get("host") or "localhost"
+    stage = (request.context or {}).get("stage")
+    local = host.split(":")[0] in ("localhost", "127.0.0.1") or not stage
+    return f"http://{host}" if local else f"https://{host}/{stage}"
+
+
 def handle_slack_command(request: Request, ingress: Ingress) -> Response:
     """``/ticket``: syntax is checked here (a typo gets the usage line at once); the work runs later."""
     body = verified_body(request, ingress)
@@ -144,6 +157,8 @@ def handle_slack_command(request: Request, ingress: Ingress) -> Response:
         return ok({"response_type": "ephemeral", "text": f"{exc}.\n{usage}"})
     if command.verb == "help":
         return ok({"response_type": "ephemeral", "text": usage})
+    if command.verb == "dashboard":  # the worker signs a link to this API for the member
+        form["api_base"] = public_base_url(request)
     delivery = form.get("trigger_id") or f"{form['user_id']}:{ingress.clock.time()}"
     failed = _enqueue(ingress, "command", form, delivery, f"slack-user:{form['user_id']}")
     return failed or ok({"response_type": "ephemeral", "text": "On it…"})

@@ -9,15 +9,17 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib.models.directory import DirectoryItem
+from chalicelib.models.metrics import MetricItem
 from chalicelib.models.tickets import ExternalRef, Message, Ticket
 
-ALL_MODELS: tuple[Any, ...] = (Ticket, Message, ExternalRef, DirectoryItem)
+ALL_MODELS: tuple[Any, ...] = (Ticket, Message, ExternalRef, DirectoryItem, MetricItem)
 
 BASE_TABLE_NAMES = {
     Ticket: "tickets",
     Message: "messages",
     ExternalRef: "refs",
     DirectoryItem: "directory",
+    MetricItem: "metrics",
 }
 
 
@@ -30,4 +32,4 @@ def bind_models(*, table_prefix: str, region: str, host: str | None) -> None:
         model._connection = None
 
 
-__all__ = ["ALL_MODELS", "DirectoryItem", "ExternalRef", "Message", "Ticket", "bind_models"]
+__all__ = ["ALL_MODELS", "DirectoryItem", "ExternalRef", "Message", "MetricItem", "Ticket", "bind_models"]

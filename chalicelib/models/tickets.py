@@ -163,6 +163,7 @@ class Ticket(Model):
     sla_due = UnicodeAttribute(null=True)  # "DUE" while a target runs (by_due)
     sla_check = UnicodeAttribute(null=True)  # "CHECK" while a warning is still to come (by_sla_check)
     sla_check_at = UTCDateTimeAttribute(null=True)
+    triaged_by = UnicodeSetAttribute(null=True)  # who made a triage change (analytics: "tickets triaged")
     version = VersionAttribute()
 
     by_number = ByNumberIndex()

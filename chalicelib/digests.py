@@ -1,0 +1,108 @@
+"""The analytics in Slack: a weekly digest and an end-of-stint summary, each sent once per period.
+
+Both are built from :meth:`chalicelib.analytics.Analytics.report` and ``leaderboard``,
+the same answers as ``GET /api/analytics`` and the dashboard, so the three agree.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from chalicelib.analytics import Analytics
+from chalicelib.channels.slack import SlackApi
+from chalicelib.claims import Claims
+from chalicelib.clock import Clock
+from chalicelib.dashboard import format_duration, format_rate
+from chalicelib.directory import Directory
+from chalicelib.directory_store import DirectoryStore
+from chalicelib.followups import JobReport
+from chalicelib.rotation import RotationStore, Sprint
+
+
+def digest_blocks(title: str, report: dict[str, Any], board: dict[str, Any] | None,
+                  link: str | None = None) -> tuple[str, list[dict[str, Any]]]:
+    """Block Kit for a period's figures (and a stint's leaderboard); returns (fallback text, blocks)."""
+    t = report["totals"]
+    frt, res, targets = t["first_response"], t["resolution"], t["targets"]
+    fields = [
+        ("Opened", str(t["opened"])), ("Solved", str(t["solved"])), ("Backlog", str(t["backlog"])),
+        ("First response (median)", format_duration(frt["median"])),
+        ("First response (mean / p90)", f"{format_duration(frt['mean'])} / {format_duration(frt['p90'])}"),
+        ("Resolution (median)", format_duration(res["median"])),
+        ("Targets met", f"{format_rate(targets['rate'])} ({targets['met']} of {targets['met'] + targets['missed']})"),
+        ("Replies", str(t["replies"])),
+    ]
+    channels = ", ".join(f"{k} {v}" for k, v in report["by_channel"].items()) or "none"
+    tiers = ", ".join(f"{k} {v}" for k, v in report["by_tier"].items()) or "none"
+    blocks: list[dict[str, Any]] = [
+        {"type": "header", "text": {"type": "plain_text", "text": title}},
+        {"type": "context", "elements": [{"type": "mrkdwn", "text":
+            f"{report['from']} – {report['to']} · business hours, {report['timezone']}"}]},
+        {"type": "section", "fields": [{"type": "mrkdwn", "text": f"*{k}*\n{v}"} for k, v in fields]},
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": f"By channel: {channels} · by tier: {tiers}"}]},
+    ]
+    if board and board.get("rows"):
+        lines = [f"*Stint {board['stint']}* ({board['start']} – {board['end']}), Hero {board['hero_name']}"]
+        for i, row in enumerate(board["rows"], 1):
+            lines.append(f"{i}. {row['name']}: {row['first_responses']} first responses "
+                         f"(median {format_duration(row['median_first_response'])}), {row['replies']} replies, "
+                         f"{row['solved']} solved, {row['triaged']} triaged, {row['targets_met']} targets met")
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(lines)}})
+    if link:
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": f"<{link}|Open the dashboard>"}]})
+    text = (f"{title}: {t['opened']} opened, {t['solved']} solved, backlog {t['backlog']}, first response median "
+            f"{format_duration(frt['median'])}, targets met {format_rate(targets['rate'])}")
+    return text, blocks
+
+
+class Digests:
+    def __init__(self, *, analytics: Analytics, directory: DirectoryStore, slack: SlackApi, clock: Clock,
+                 rotation: RotationStore, claims: Claims) -> None:
+        self.analytics = analytics
+        self.directory = directory
+        self.slack = slack
+        self.clock = clock
+        self.rotation = rotation
+        self.claims = claims
+
+    def weekly(self) -> JobReport:
+        """Last week (Monday to Sunday, team time), posted once, from this week's first opening."""
+        report = JobReport("weekly_digest")
+        directory = self.directory.load()
+        settings = directory.settings
+        channel = settings.analytics_channel
+        if not channel:
+            report.skipped.append("no digest channel configured")
+            return report
+        calendar = settings.calendar()
+        now = self.clock.now()
+        today = calendar.local_date(now)
+        monday = today - dt.timedelta(days=today.weekday())
+        midnight = dt.datetime.combine(monday, dt.time(0), tzinfo=calendar.zone)
+        if now < calendar.next_opening(midnight):
+            report.skipped.append("waiting for this week's first opening")
+            return report
+        first, last = monday - dt.timedelta(days=7), monday - dt.timedelta(days=1)
+
+        def post() -> None:
+            figures = self.analytics.report(settings, first, last, "day")
+            sprint = self.rotation.current(settings, now)
+            board = self.analytics.leaderboard(directory, sprint) if sprint else None
+            text, blocks = digest_blocks(f"Support week of {first:%d %b %Y}", figures, board)
+            self.slack.post(channel=channel, text=text, blocks=blocks)
+
+        ran, _ = self.claims.once("weekly-digest", first.isoformat(), post)
+        (report.did if ran else report.skipped).append(f"week of {first.isoformat()}")
+        return report
+
+    def stint_summary(self, directory: Directory, stint: Sprint) -> None:
+        """The outgoing Hero's stint in figures, by DM (called once per stint by the rotation job)."""
+        member = directory.member(stint.hero or "")
+        if member is None or not member.slack_user_id:
+            return
+        figures = self.analytics.report(directory.settings, stint.start, stint.end, "week")
+        board = self.analytics.leaderboard(directory, stint)
+        text, blocks = digest_blocks(f"Your stint as Support Hero: sprint {stint.number}", figures, board)
+        channel = str(self.slack.client.conversations_open(users=member.slack_user_id)["channel"]["id"])
+        self.slack.post(channel=channel, text=text, blocks=blocks)

@@ -1,0 +1,43 @@
+"""Daily aggregates kept as tickets change (chalicelib.analytics): no business rules here.
+
+Partition ``month`` ("2026-11") holds that month's days; sort key ``key`` is
+``<YYYY-MM-DD>#cell#<channel>#<tier>`` or ``<YYYY-MM-DD>#agent#<member id>``, so a
+period of N days is ceil(N/31)+1 Queries whatever the number of tickets.  The
+running backlog is the single item (``TOTAL``, ``backlog``).  Durations are business
+seconds (the team's calendar), kept as lists so that medians and percentiles are exact.
+"""
+
+from __future__ import annotations
+
+from pynamodb.attributes import ListAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.models import Model
+
+COUNTERS = ("opened", "solved", "reopened", "closed", "replies", "first_responses", "first_met", "first_missed",
+            "next_met", "next_missed", "triaged", "backlog_delta")
+DURATIONS = ("frt", "resolution")
+
+
+class MetricItem(Model):
+    class Meta:
+        table_name = "metrics"
+        region = "us-east-1"
+        host: str | None = None
+        billing_mode = "PAY_PER_REQUEST"
+
+    month = UnicodeAttribute(hash_key=True)
+    key = UnicodeAttribute(range_key=True)
+    opened = NumberAttribute(null=True)
+    solved = NumberAttribute(null=True)
+    reopened = NumberAttribute(null=True)
+    closed = NumberAttribute(null=True)  # closed without being solved first
+    replies = NumberAttribute(null=True)
+    first_responses = NumberAttribute(null=True)
+    first_met = NumberAttribute(null=True)
+    first_missed = NumberAttribute(null=True)
+    next_met = NumberAttribute(null=True)
+    next_missed = NumberAttribute(null=True)
+    triaged = NumberAttribute(null=True)
+    backlog_delta = NumberAttribute(null=True)
+    value = NumberAttribute(null=True)  # the running backlog (TOTAL/backlog)
+    frt = ListAttribute(of=NumberAttribute, null=True)  # first-response times, business seconds
+    resolution = ListAttribute(of=NumberAttribute, null=True)  # open -> solved, business seconds

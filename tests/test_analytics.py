@@ -1,0 +1,211 @@
+"""Issue #7: the figures, against a fixture computed by hand.
+
+Team: Europe/London (GMT = UTC in December), Monday-Friday 09:00-17:00; enterprise
+targets 1 h, community 24 h; sprint 2 (Bo) runs Mon 30 Nov - Sun 13 Dec 2026.
+
+  #1 Slack, Acme (enterprise)   opened Mon 30 Nov 10:00; Bo answers 10:30 (first response 1800 s,
+                                 met); Bo solves it 12:00 (resolution 7200 s)
+  #4 Slack, Acme (enterprise)   opened Tue 1 Dec 09:00; Ada answers 09:20 (1200 s, met); the customer
+                                 writes 10:00 (next response due 11:00); Bo answers 11:30 (next: missed)
+  #2 email, Acme (enterprise)   opened Fri 4 Dec 16:30; Ada answers Mon 7 Dec 09:45: 30 min on Friday +
+                                 45 min on Monday = 4500 s (the weekend does not count): missed
+  #3 GitHub (community)         opened Sat 5 Dec 11:00; no answer
+
+(Numbers are the order tickets open: #1, #4 is ticket 2 ... see ``scenario``.)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+import pytest
+
+from tests.conftest import Stack
+from tests.test_github import comment_payload
+from tests.test_rotation import ADA, BO, api_ticket, at, say
+
+WEEK1 = ("2026-11-30", "2026-12-06")
+
+
+def analytics(stack: Stack, query: str) -> dict[str, Any]:
+    response = stack.api("GET", f"/api/analytics?{query}")
+    assert response.status_code == 200, response.body
+    return dict(json.loads(response.body))
+
+
+def scenario(stack: Stack, clock: Any, *, retries: bool = False) -> dict[str, int]:
+    """Run the fixture through the real routes; returns ticket numbers by name."""
+    numbers = {}
+    clock.set(at("2026-11-30T10:00:00+00:00"))
+    t1 = say(stack, clock, "Checkout broken", event_id="EvA1")
+    numbers["t1"] = 1
+    clock.set(at("2026-11-30T10:30:00+00:00"))
+    reply1 = say(stack, clock, "Fix deployed", user=BO, thread=t1, event_id="EvA2")
+    if retries:  # Slack redelivers both events (same and new event ids): nothing is counted twice
+        from tests.helpers import message
+
+        stack.post_event(message("U0ACME1", "C0ACME", t1, "Checkout broken", event_id="EvA1"))
+        stack.post_event(message(BO, "C0ACME", reply1, "Fix deployed", thread_ts=t1, event_id="EvA2-retry"))
+        stack.drain()
+    clock.set(at("2026-11-30T12:00:00+00:00"))
+    ticket = api_ticket(stack, 1)
+    assert stack.api("PATCH", "/api/tickets/1", token="dev-token-bo",
+                     body={"version": ticket["version"], "status": "solved"}).status_code == 200
+    if retries:  # the same change again: no change, nothing counted
+        again = api_ticket(stack, 1)
+        stack.api("PATCH", "/api/tickets/1", token="dev-token-bo", body={"version": again["version"],
+                                                                          "status": "solved"})
+
+    clock.set(at("2026-12-01T09:00:00+00:00"))
+    t4 = say(stack, clock, "Search is slow")
+    numbers["t4"] = 2
+    clock.set(at("2026-12-01T09:20:00+00:00"))
+    say(stack, clock, "Looking", user=ADA, thread=t4)
+    clock.set(at("2026-12-01T10:00:00+00:00"))
+    say(stack, clock, "Still slow", thread=t4)
+    clock.set(at("2026-12-01T11:30:00+00:00"))
+    say(stack, clock, "Index rebuilt", user=BO, thread=t4)
+
+    clock.set(at("2026-12-04T16:30:00+00:00"))
+    stack.email(b"From: Sam <sam@acme.example>\r\nTo: hey@example.com\r\nSubject: Invoice\r\n"
+                b"Message-ID: <inv-1@acme.example>\r\n\r\nWrong VAT.\r\n", at=clock.now())
+    numbers["t2"] = 3
+    if retries:  # SES redelivers the notification
+        stack.email(b"From: Sam <sam@acme.example>\r\nTo: hey@example.com\r\nSubject: Invoice\r\n"
+                    b"Message-ID: <inv-1@acme.example>\r\n\r\nWrong VAT.\r\n", at=clock.now())
+
+    clock.set(at("2026-12-05T11:00:00+00:00"))
+    payload = comment_payload(comment_id=77, number=1)
+    payload["comment"]["created_at"] = "2026-12-05T11:00:00Z"
+    stack.github_delivery("issue_comment", payload, delivery="gh-1")
+    if retries:
+        stack.github_delivery("issue_comment", payload, delivery="gh-1")
+    stack.drain()
+    numbers["t3"] = 4
+
+    clock.set(at("2026-12-07T09:45:00+00:00"))
+    headers = {"Idempotency-Key": "reply-inv-1"}
+    for _ in range(2 if retries else 1):
+        response = stack.api("POST", "/api/tickets/3/replies", body={"text": "Corrected invoice attached"},
+                             headers=headers)
+        assert response.status_code in (200, 201, 202), response.body
+    stack.drain()
+    return numbers
+
+
+EXPECTED_WEEK1 = {
+    "opened": 4, "solved": 1, "reopened": 0, "replies": 3, "first_responses": 2,
+    "first_response": {"count": 2, "median": 1500.0, "mean": 1500.0, "p90": 1800},
+    "resolution": {"count": 1, "median": 7200, "mean": 7200.0, "p90": 7200},
+    "targets": {"met": 2, "missed": 1, "rate": 0.6667, "first": {"met": 2, "missed": 0, "rate": 1.0},
+                "next": {"met": 0, "missed": 1, "rate": 0.0}},
+    "by_channel": {"email": 1, "github": 1, "slack": 2}, "by_tier": {"community": 1, "enterprise": 3},
+}
+
+
+@pytest.mark.parametrize("retries", [False, True], ids=["once", "every-event-redelivered"])
+def test_every_figure_against_the_hand_computed_fixture(timed: tuple[Stack, Any], retries: bool) -> None:
+    stack, clock = timed
+    scenario(stack, clock, retries=retries)
+    clock.set(at("2026-12-14T12:00:00+00:00"))
+
+    week = analytics(stack, f"from={WEEK1[0]}&to={WEEK1[1]}&group=day")
+    totals = week["totals"]
+    assert {k: totals[k] for k in EXPECTED_WEEK1} == EXPECTED_WEEK1
+    assert totals["backlog"] == 3  # four opened, one solved
+    assert week["by_channel"] == EXPECTED_WEEK1["by_channel"]
+    assert week["target_seconds"] == {"enterprise": 3600, "scale": 14400, "community": 86400}
+    days = {p["start"]: p for p in week["periods"]}
+    assert list(days) == ["2026-11-30", "2026-12-01", "2026-12-02", "2026-12-03", "2026-12-04", "2026-12-05",
+                          "2026-12-06"]
+    assert [days[d]["backlog"] for d in days] == [0, 1, 1, 1, 2, 3, 3]
+    assert [days[d]["opened"] for d in days] == [1, 1, 0, 0, 1, 1, 0]
+    assert days["2026-11-30"]["first_response"]["median"] == 1800
+    assert days["2026-12-01"]["first_response"]["median"] == 1200
+    assert days["2026-12-01"]["targets"]["next"] == {"met": 0, "missed": 1, "rate": 0.0}
+    assert days["2026-12-02"]["first_response"] == {"count": 0, "median": None, "mean": None, "p90": None}
+
+    # Two weeks by week: the email's first response (4500 s across the weekend) is in week 2.
+    weeks = analytics(stack, "from=2026-11-30&to=2026-12-13&group=week")
+    assert [(p["start"], p["end"]) for p in weeks["periods"]] == [("2026-11-30", "2026-12-06"),
+                                                                 ("2026-12-07", "2026-12-13")]
+    second = weeks["periods"][1]
+    assert second["first_response"] == {"count": 1, "median": 4500, "mean": 4500.0, "p90": 4500}
+    assert second["targets"]["first"] == {"met": 0, "missed": 1, "rate": 0.0}
+    assert (second["opened"], second["replies"], second["backlog"]) == (0, 1, 3)
+    assert weeks["totals"]["first_response"] == {"count": 3, "median": 1800, "mean": 2500.0, "p90": 4500}
+
+    board = json.loads(stack.api("GET", "/api/analytics/leaderboard?stint=2").body)
+    assert (board["stint"], board["hero"], board["start"], board["end"]) == (2, "bo", "2026-11-30", "2026-12-13")
+    rows = {r["member_id"]: r for r in board["rows"]}
+    assert [r["member_id"] for r in board["rows"]] == ["ada", "bo"]
+    assert rows["ada"] == {"member_id": "ada", "name": "Ada Hero", "hero": False, "triaged": 0,
+                           "first_responses": 2, "replies": 2, "median_first_response": 2850.0, "solved": 0,
+                           "targets_met": 1, "targets_missed": 1}
+    assert rows["bo"] == {"member_id": "bo", "name": "Bo Agent", "hero": True, "triaged": 1,
+                          "first_responses": 1, "replies": 2, "median_first_response": 1800, "solved": 1,
+                          "targets_met": 1, "targets_missed": 1}
+
+
+def test_an_empty_period_and_bad_questions(timed: tuple[Stack, Any]) -> None:
+    stack, clock = timed
+    say(stack, clock, "One ticket on Wednesday")
+    empty = analytics(stack, "from=2026-12-14&to=2026-12-20&group=week")
+    assert empty["totals"]["opened"] == 0 and empty["totals"]["first_response"]["median"] is None
+    assert empty["totals"]["targets"]["rate"] is None
+    assert empty["totals"]["backlog"] == 1  # the backlog carries over
+    assert [p["opened"] for p in empty["periods"]] == [0]
+    for query in ("from=2026-13-01", "from=2026-12-10&to=2026-12-01", "group=month", "from=2020-01-01&to=2026-01-01",
+                  "colour=red"):
+        assert stack.api("GET", f"/api/analytics?{query}").status_code == 400, query
+    assert stack.api("GET", "/api/analytics", token="nope").status_code == 401
+    assert stack.api("GET", "/api/analytics/leaderboard?stint=99").status_code == 400
+    assert stack.api("GET", "/api/analytics/leaderboard?stint=zero").status_code == 400
+
+
+def test_metrics_are_rebuilt_from_the_tickets_exactly(timed: tuple[Stack, Any]) -> None:
+    from chalicelib.metrics_rebuild import rebuild
+    from chalicelib.models import MetricItem
+
+    stack, clock = timed
+    scenario(stack, clock)
+
+    def items() -> dict[tuple[str, str], dict[str, Any]]:
+        out = {}
+        for month in ("2026-11", "2026-12", "TOTAL"):
+            for item in MetricItem.query(month):
+                values = {k: v for k, v in item.attribute_values.items() if k not in ("month", "key") and v}
+                for name in ("frt", "resolution"):
+                    if name in values:
+                        values[name] = sorted(values[name])
+                out[(item.month, item.key)] = values
+        return out
+
+    live = items()
+    assert live[("TOTAL", "backlog")] == {"value": 3}
+    settings = stack.services.directory.load().settings
+    MetricItem(*("2026-12", "2026-12-02#cell#slack#enterprise")).save()  # junk a rebuild must remove
+    report = rebuild(settings, today=dt.date(2026, 12, 14))
+    assert report["tickets"] == 4
+    assert items() == live
+
+
+def test_keeping_metrics_costs_no_extra_request(timed: tuple[Stack, Any]) -> None:
+    """The aggregates ride in the transaction each change already makes."""
+    from devstack.dbcount import DynamoRequestCounter
+    from tests.helpers import message
+
+    stack, clock = timed
+    services = stack.services
+    services.directory.load()
+    services.slack.identity()
+    ts = f"{clock.time():.6f}"
+    stack.slack.add_message("C0ACME", ts, "U0ACME1", "Help")
+    services.slack_intake.handle(message("U0ACME1", "C0ACME", ts, "Help"))  # warm caches (rotation etc.)
+    clock.advance(minutes=1)
+    ts2 = f"{clock.time():.6f}"
+    counter = DynamoRequestCounter(services)
+    services.slack_intake.handle(message(BO, "C0ACME", ts2, "On it", thread_ts=ts))
+    assert dict(counter.calls) == {"TransactWriteItems": 1, "GetItem": 1}
