@@ -209,3 +209,74 @@ def test_keeping_metrics_costs_no_extra_request(timed: tuple[Stack, Any]) -> Non
     counter = DynamoRequestCounter(services)
     services.slack_intake.handle(message(BO, "C0ACME", ts2, "On it", thread_ts=ts))
     assert dict(counter.calls) == {"TransactWriteItems": 1, "GetItem": 1}
+
+
+def slash(stack: Stack, text: str, user: str = BO) -> str:
+    import time
+    import urllib.parse
+
+    from tests.conftest import sign
+
+    body = urllib.parse.urlencode({"team_id": "T0DEV", "channel_id": "C0TRIAGE", "user_id": user,
+                                   "command": "/ticket", "text": text, "trigger_id": f"t-{time.monotonic_ns()}"
+                                   }).encode()
+    response = stack.client.http.post("/slack/commands", body=body, headers={
+        **sign(body), "Content-Type": "application/x-www-form-urlencoded", "Host": "127.0.0.1:8000"})
+    assert response.status_code == 200, response.body
+    stack.drain()
+    return str(stack.slack.calls("chat.postEphemeral")[-1]["params"]["text"])
+
+
+def test_dashboard_by_signed_link_or_token_and_nothing_else(timed: tuple[Stack, Any]) -> None:
+    import re
+
+    stack, clock = timed
+    say(stack, clock, "Checkout broken")
+    answer = slash(stack, "dashboard")
+    link = re.search(r"http://127\.0\.0\.1:8000(/dashboard\?\S+)", answer)
+    assert link is not None, answer
+    path = link.group(1)
+    page = stack.client.http.get(path)
+    assert page.status_code == 200
+    assert page.headers["Content-Type"].startswith("text/html")
+    assert "default-src 'none'" in page.headers["Content-Security-Policy"]
+    html = page.body.decode()
+    assert 'id="chart-volume"' in html and 'data-series="slack"' in html and "Example Co" in html
+
+    tampered = path.replace("member=bo", "member=ada")
+    assert stack.client.http.get(tampered).status_code == 401
+    assert stack.client.http.get(path[:-1] + ("0" if path[-1] != "0" else "1")).status_code == 401
+    assert stack.client.http.get("/dashboard").status_code == 401
+    assert stack.client.http.get("/dashboard", headers={"Authorization": "Bearer dev-token-ada"}).status_code == 200
+    assert stack.client.http.get(path + "&group=month").status_code == 400
+    clock.advance(minutes=61)
+    assert stack.client.http.get(path).status_code == 401  # an hour has passed
+
+    # Only the team gets a link.
+    assert "Only the support team" in slash(stack, "dashboard", user="U0CUST1")
+
+
+def test_weekly_digest_once_with_the_apis_figures(timed: tuple[Stack, Any]) -> None:
+    stack, clock = timed
+    scenario(stack, clock)
+    clock.set(at("2026-12-07T08:30:00+00:00"))  # Monday before the opening
+    assert run_job(stack, "weekly_digest")["skipped"] == ["waiting for this week's first opening"]
+    clock.set(at("2026-12-07T09:10:00+00:00"))
+    assert run_job(stack, "weekly_digest")["did"] == ["week of 2026-11-30"]
+    assert run_job(stack, "weekly_digest")["did"] == []
+    posted = [c["params"] for c in stack.slack.calls("chat.postMessage")
+              if c["params"]["channel"] == "C0TRIAGE" and str(c["params"]["text"]).startswith("Support week")]
+    assert len(posted) == 1
+    figures = analytics(stack, f"from={WEEK1[0]}&to={WEEK1[1]}")["totals"]
+    assert posted[0]["text"] == (f"Support week of 30 Nov 2026: {figures['opened']} opened, {figures['solved']} "
+                                 f"solved, backlog {figures['backlog']}, first response median 25m, "
+                                 "targets met 67 %")
+    blocks = json.loads(posted[0]["blocks"]) if isinstance(posted[0]["blocks"], str) else posted[0]["blocks"]
+    fields = [f["text"] for b in blocks if b["type"] == "section" and "fields" in b for f in b["fields"]]
+    assert "*Opened*\n4" in fields and "*Backlog*\n3" in fields and "*Targets met*\n67 % (2 of 3)" in fields
+
+
+def run_job(stack: Stack, name: str) -> dict[str, Any]:
+    from chalicelib import jobs
+
+    return jobs.run(name, stack.services)

@@ -308,3 +308,83 @@ def test_make_run_weekend_message_rotation_and_target_warning_with_the_dev_clock
         assert run("targets")["did"] == []
         warned = [p for p in posts() if p["channel"] == "DU0HERO2" and "75 %" in p["text"]]
         assert len(warned) == 1
+
+
+def test_make_run_api_digest_and_dashboard_agree(tmp_path: Any) -> None:
+    """#7 done-when: tickets through each channel; the API, the digest in the fake Slack and the page
+    in headless Chromium show the same figures."""
+    import re
+
+    from tests.browser import chromium_page, require_chromium
+
+    require_chromium()
+    with running_stack(tmp_path) as (env, ports):
+        api = f"http://127.0.0.1:{ports['API_PORT']}"
+        fake_slack = f"http://127.0.0.1:{ports['FAKE_SLACK_PORT']}"
+
+        def tool(module: str, *args: str) -> str:
+            extra = ["--api", api, "--fake-slack", fake_slack] if module == "devstack.send" else []
+            out = subprocess.run([sys.executable, "-m", module, *args, *extra], cwd=ROOT, env=env,
+                                 capture_output=True, text=True, timeout=30)
+            assert out.returncode == 0, out.stdout + out.stderr
+            return out.stdout
+
+        set_clock(api, "2026-11-30T10:00:00Z")  # Monday of sprint 2
+        tool("devstack.send", "message", "--channel", "C0ACME", "--user", "U0ACME1", "--text", "Checkout fails")
+        tool("devstack.mail", "--from", "sam@acme.example", "--subject", "Invoice wrong", "--text", "VAT")
+        tool("devstack.send", "github-comment")
+        tickets = wait_for(lambda: (lambda b: b if len(b.get("tickets", [])) == 3 else None)(
+            get(f"{api}/api/tickets?view=all", token="dev-token-ada")[1]))
+        by_channel = {t["channel"]: t["number"] for t in tickets["tickets"]}
+
+        set_clock(api, "2026-11-30T10:30:00Z")
+        assert post(f"{api}/api/tickets/{by_channel['slack']}/replies", {"text": "On it"},
+                    token="dev-token-ada")[0] == 202
+        set_clock(api, "2026-11-30T11:00:00Z")
+        assert post(f"{api}/api/tickets/{by_channel['email']}/replies", {"text": "Fixed"},
+                    token="dev-token-bo")[0] == 202
+        set_clock(api, "2026-11-30T12:00:00Z")
+        wait_for(lambda: get(f"{api}/api/tickets/{by_channel['email']}", token="dev-token-bo")[1]
+                 ["first_response_at"])
+        version = get(f"{api}/api/tickets/{by_channel['slack']}", token="dev-token-ada")[1]["version"]
+        request = urllib.request.Request(f"{api}/api/tickets/{by_channel['slack']}", method="PATCH",
+                                         data=json.dumps({"version": version, "status": "solved"}).encode(),
+                                         headers={"Authorization": "Bearer dev-token-ada",
+                                                  "Content-Type": "application/json"})
+        assert urllib.request.urlopen(request, timeout=30).status == 200
+
+        set_clock(api, "2026-12-07T09:30:00Z")  # the next Monday, after the opening
+        status, report = post(f"{api}/_local/schedules/weekly_digest")
+        assert report["did"] == ["week of 2026-11-30"], report
+        figures = get(f"{api}/api/analytics?from=2026-11-30&to=2026-12-06", token="dev-token-ada")[1]["totals"]
+        assert (figures["opened"], figures["solved"], figures["backlog"]) == (3, 1, 2)
+        assert figures["by_channel"] == {"email": 1, "github": 1, "slack": 1}
+        # 30 min and 60 min, give or take the seconds the dev clock moved on while the tools ran
+        assert abs(figures["first_response"]["median"] - 2700) < 60
+        assert figures["targets"]["rate"] == 1.0
+
+        calls = get(f"{fake_slack}/_fake/calls?method=chat.postMessage")[1]
+        digest = [c["params"] for c in calls if str(c["params"]["text"]).startswith("Support week")]
+        assert len(digest) == 1
+        assert digest[0]["text"] == ("Support week of 30 Nov 2026: 3 opened, 1 solved, backlog 2, "
+                                     "first response median 45m, targets met 100 %")
+
+        tool("devstack.send", "command", "--user", "U0HERO1", "--text", "dashboard")
+        ephemeral = wait_for(lambda: [c["params"]["text"] for c in
+                                      get(f"{fake_slack}/_fake/calls?method=chat.postEphemeral")[1]
+                                      if "/dashboard?" in c["params"]["text"]])
+        link = re.search(r"(http://127\.0\.0\.1:\d+/dashboard\?\S+)", ephemeral[0])
+        assert link is not None
+        with chromium_page(link.group(1) + "&from=2026-11-30&to=2026-12-06&group=week") as page:
+            seen = page.evaluate("""(() => {
+              const tile = m => document.querySelector(`.tile[data-metric="${m}"] .value`).textContent;
+              const bars = {};
+              for (const r of document.querySelectorAll('#chart-volume rect[data-series]')) {
+                if (r.getBBox().height <= 0) continue;
+                bars[r.dataset.series] = (bars[r.dataset.series] || 0) + Number(r.dataset.value);
+              }
+              return {opened: tile('opened'), solved: tile('solved'), backlog: tile('backlog'),
+                      median: tile('first-response-median'), rate: tile('targets-rate'), bars};
+            })()""")
+        assert seen == {"opened": "3", "solved": "1", "backlog": "2", "median": "45m", "rate": "100 %",
+                        "bars": {"email": 1, "github": 1, "slack": 1}}
