@@ -71,6 +71,12 @@ def weekly_digest(event: CloudWatchEvent) -> None:
     _run_job("weekly_digest")
 
 
+@app.schedule(Rate(15, unit=Rate.MINUTES), name="metrics_rollup")
+def metrics_rollup(event: CloudWatchEvent) -> None:
+    """Each day's analytics as one summary item, so a period reads O(days) small items."""
+    _run_job("metrics_rollup")
+
+
 @app.schedule(Rate(1, unit=Rate.DAYS), name="reconcile_github")
 def reconcile_github(event: CloudWatchEvent) -> None:
     """Nightly: linked issues closed while a webhook was lost still reach their requesters."""

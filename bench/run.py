@@ -7,7 +7,10 @@ AWS Lambda adapter, plus the worker's DynamoDB requests per event.
                 request calls auth.test on the fake Slack).
 (b) warm        per-request latency in one process, hand-offs replaced by in-memory fakes
                 (our queue client; bolt with an ack-only listener): the same verify-parse-ack work.
-(c) DynamoDB    requests the worker makes per new ticket and per thread reply (botocore hooks).
+(c) DynamoDB    requests the worker makes per new ticket and per thread reply (botocore hooks),
+                without the Support Hero rotation (its routing is part of (e)).
+(d) analytics   GET /api/analytics's work over 90 days at 1 000 and 50 000 tickets (bench/analytics.py).
+(e) metrics     what keeping the analytics costs per ticket event: requests, transaction items.
 
 Run: make bench   (or .venv/bin/python -m bench.run --cold-runs 15 --warm-requests 3000)
 """
@@ -196,7 +199,12 @@ def dynamodb_requests() -> dict[str, int]:
     settings = get_settings()
     bootstrap_stage(settings)
     services = build_services(settings)
-    services.directory.replace(parse_directory((ROOT / "devstack" / "directory.toml").read_text()))
+    import dataclasses
+
+    directory = parse_directory((ROOT / "devstack" / "directory.toml").read_text())
+    directory = dataclasses.replace(directory, settings=dataclasses.replace(
+        directory.settings, rotation_roster=(), after_hours_ack=False))  # routing and after-hours: see (e)
+    services.directory.replace(directory)
     services.directory.invalidate()
 
     counter = DynamoRequestCounter(services)
@@ -231,6 +239,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--cold-runs", type=int, default=11)
     parser.add_argument("--warm-requests", type=int, default=2000)
+    parser.add_argument("--analytics-sizes", type=int, nargs=2, default=[1000, 50000])
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
     moto, fake, endpoint = start_peers()
@@ -245,6 +254,10 @@ def main() -> int:
         cold = cold_runs(args.cold_runs)
         warm = warm_runs(args.warm_requests)
         db = dynamodb_requests()
+        from bench.analytics import analytics_reads, cost_per_event
+
+        events = cost_per_event()
+        reads = analytics_reads(tuple(args.analytics_sizes))
     finally:
         fake.stop()
         moto.stop()
@@ -270,6 +283,17 @@ def main() -> int:
         target = {"new ticket": 4, "thread reply": 2}.get(name)
         verdict = "" if target is None else f"   target <= {target}   {'OK' if value <= target else 'MISSED'}"
         print(f"    {name:<48} {value}{verdict}")
+    print("(d) analytics over 90 days (GET /api/analytics's work), aggregates seeded from synthetic tickets")
+    small, large = (reads[n] for n in args.analytics_sizes)
+    for n, r in reads.items():
+        print(f"    {n:>6} tickets   median {r['median_ms']:7.1f} ms   (min {r['min_ms']:.1f})   "
+              f"{r['queries']} Queries, {r['items']} aggregate items")
+    ratio = large["median_ms"] / small["median_ms"]
+    print(f"    ratio {ratio:.2f}x   target: near 1   {'OK' if ratio <= 1.5 else 'MISSED'}")
+    print("(e) keeping the metrics: requests and transaction items per event (tables in brackets)")
+    for name, e in events.items():
+        items = ", ".join(f"{t} {n}" for t, n in sorted(e["transact_items"].items()))
+        print(f"    {name:<32} {e['requests']} requests   transaction items: {items or '-'}")
     return 0
 
 

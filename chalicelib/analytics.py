@@ -88,6 +88,7 @@ class Deltas:
 
     def day_item(self, at: dt.datetime, dim: str) -> Delta:
         day = self.calendar.local_date(at)
+        self._item(rollup_partition(day), day.isoformat()).add("writes")  # the day's summary is now stale
         return self._item(day.strftime("%Y-%m"), f"{day.isoformat()}#{dim}")
 
     def backlog(self, n: int) -> None:
@@ -99,6 +100,13 @@ class Deltas:
 
     def __bool__(self) -> bool:
         return bool(self.items)
+
+
+DAY_HISTOGRAMS = "hist#day"  # a rolled-up day's durations, all channels and tiers together
+
+
+def rollup_partition(day: dt.date) -> str:
+    return f"ROLLUP#{day.year}"
 
 
 def cell(ticket: Ticket) -> str:
@@ -170,13 +178,42 @@ def changes_for(before: Snapshot | None, after: Ticket, *, settings: TeamSetting
     return out
 
 
+# Durations are kept as histograms, so an item's size does not grow with the number of tickets:
+# to the second under 2 minutes, to the minute under 24 hours, to 1 % beyond; sums (so means) exact.
+EXACT_SECONDS, MINUTE_LIMIT, LOG_BASE, LOG_STEP = 120, 86400, 2000, 1.01
+
+
+def bucket_of(seconds: float) -> int:
+    s = max(0.0, seconds)
+    if s < EXACT_SECONDS - 0.5:
+        return round(s)
+    if s < MINUTE_LIMIT:
+        return EXACT_SECONDS + round(s / 60) - 2
+    return LOG_BASE + int(math.log(s / MINUTE_LIMIT) / math.log(LOG_STEP))
+
+
+def bucket_value(index: int) -> float:
+    """The duration a bucket stands for (exact below 2 minutes, the minute below 24 hours)."""
+    if index < EXACT_SECONDS:
+        return float(index)
+    if index < LOG_BASE:
+        return float((index - EXACT_SECONDS + 2) * 60)
+    return round(float(MINUTE_LIMIT * LOG_STEP ** (index - LOG_BASE + 0.5)), 1)
+
+
 def update_actions(delta: Delta) -> list[Any]:
+    """ADDs only: commutative, so concurrent transactions on one day's item never conflict."""
+    from pynamodb.expressions.operand import Path
+
     actions: list[Any] = []
     for name, n in delta.counts.items():
         actions.append(getattr(MetricItem, name).add(n))
     for name, values in delta.durations.items():
-        attr = getattr(MetricItem, name)
-        actions.append(attr.set((attr | []).append(values)))
+        buckets: dict[int, int] = defaultdict(int)
+        for v in values:
+            buckets[bucket_of(v)] += 1
+        actions.append(Path(f"{name}_sum").add({"N": str(sum(values))}))
+        actions.extend(Path(f"{name}_{b}").add({"N": str(n)}) for b, n in sorted(buckets.items()))
     return actions
 
 
@@ -187,15 +224,81 @@ def add_to_transaction(tx: Any, deltas: Deltas) -> None:
 
 
 # -- reading -----------------------------------------------------------------------------------
+@dataclass
+class Histogram:
+    """Counts per duration bucket, and the exact sum of the durations."""
+
+    buckets: dict[int, int] = field(default_factory=lambda: defaultdict(int))
+    total: float = 0.0
+
+    def add_value(self, seconds: float) -> None:
+        self.buckets[bucket_of(seconds)] += 1
+        self.total += seconds
+
+    def merge(self, other: Histogram) -> None:
+        for b, n in other.buckets.items():
+            self.buckets[b] += n
+        self.total += other.total
+
+    def summary(self) -> dict[str, Any]:
+        """count, median, mean and 90th percentile (nearest rank); None without values."""
+        n = sum(self.buckets.values())
+        if not n:
+            return {"count": 0, "median": None, "mean": None, "p90": None}
+        order = sorted(self.buckets.items())
+
+        def nth(rank: int) -> float:  # the rank-th smallest value, 1-based
+            seen = 0
+            for b, count in order:
+                seen += count
+                if seen >= rank:
+                    return bucket_value(b)
+            raise AssertionError("rank beyond the count")
+
+        median = nth(n // 2 + 1) if n % 2 else (nth(n // 2) + nth(n // 2 + 1)) / 2
+        return {"count": n, "median": median, "mean": round(self.total / n, 1), "p90": nth(math.ceil(0.9 * n))}
+
+
 def summary(values: Iterable[float]) -> dict[str, Any]:
-    """count, median, mean and 90th percentile (nearest rank); None without values."""
-    data = sorted(values)
-    n = len(data)
-    if not n:
-        return {"count": 0, "median": None, "mean": None, "p90": None}
-    mid = n // 2
-    median = data[mid] if n % 2 else (data[mid - 1] + data[mid]) / 2
-    return {"count": n, "median": median, "mean": round(sum(data) / n, 1), "p90": data[math.ceil(0.9 * n) - 1]}
+    h = Histogram()
+    for v in values:
+        h.add_value(v)
+    return h.summary()
+
+
+def read_item(raw: dict[str, Any]) -> tuple[dict[str, int], dict[str, Histogram]]:
+    """A stored aggregate (DynamoDB JSON) as counters and histograms."""
+    counts: dict[str, int] = {}
+    hists: dict[str, Histogram] = {name: Histogram() for name in DURATIONS}
+    for attr, value in raw.items():
+        if "N" not in value:
+            continue
+        number = float(value["N"])
+        if attr in COUNTERS or attr == "value":
+            counts[attr] = int(number)
+            continue
+        name, _, suffix = attr.rpartition("_")
+        if name in hists:
+            if suffix == "sum":
+                hists[name].total += number
+            elif suffix.isdigit():
+                hists[name].buckets[int(suffix)] += int(number)
+    return counts, hists
+
+
+def raw_items(month: str, first: str | None = None, last: str | None = None, *,
+              consistent: bool = False) -> Iterator[dict[str, Any]]:
+    """Every aggregate of a month partition (between two days), as DynamoDB JSON: paged Queries."""
+    connection = MetricItem._get_connection()
+    condition = MetricItem.key.between(f"{first}#", f"{last}#~") if first and last else None
+    start: dict[str, Any] | None = None
+    while True:
+        page = connection.query(month, range_key_condition=condition, exclusive_start_key=start,
+                                consistent_read=consistent)
+        yield from page.get("Items", [])
+        start = page.get("LastEvaluatedKey")
+        if not start:
+            return
 
 
 def _rate(met: int, missed: int) -> float | None:
@@ -207,16 +310,17 @@ class Bucket:
     """The sum of some aggregate items."""
 
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COUNTERS, 0))
-    durations: dict[str, list[int]] = field(default_factory=lambda: {d: [] for d in DURATIONS})
+    durations: dict[str, Histogram] = field(default_factory=lambda: {d: Histogram() for d in DURATIONS})
     by_channel: dict[str, int] = field(default_factory=dict)
     by_tier: dict[str, int] = field(default_factory=dict)
 
-    def add(self, item: MetricItem, channel: str | None = None, tier: str | None = None) -> None:
+    def add(self, counts: dict[str, int], hists: dict[str, Histogram], channel: str | None = None,
+            tier: str | None = None) -> None:
         for name in COUNTERS:
-            self.counts[name] += int(getattr(item, name) or 0)
+            self.counts[name] += counts.get(name, 0)
         for name in DURATIONS:
-            self.durations[name].extend(int(v) for v in getattr(item, name) or [])
-        opened = int(item.opened or 0)
+            self.durations[name].merge(hists[name])
+        opened = counts.get("opened", 0)
         if channel is not None and opened:
             self.by_channel[channel] = self.by_channel.get(channel, 0) + opened
         if tier is not None and opened:
@@ -228,8 +332,8 @@ class Bucket:
         return {
             "opened": c["opened"], "solved": c["solved"], "reopened": c["reopened"], "replies": c["replies"],
             "first_responses": c["first_responses"],
-            "first_response": summary(self.durations["frt"]),
-            "resolution": summary(self.durations["resolution"]),
+            "first_response": self.durations["frt"].summary(),
+            "resolution": self.durations["resolution"].summary(),
             "targets": {"met": met, "missed": missed, "rate": _rate(met, missed),
                         "first": {"met": c["first_met"], "missed": c["first_missed"],
                                   "rate": _rate(c["first_met"], c["first_missed"])},
@@ -247,6 +351,84 @@ def months_between(first: dt.date, last: dt.date) -> list[str]:
     return out
 
 
+def _runs(days: list[dt.date]) -> list[tuple[dt.date, dt.date]]:
+    """Consecutive days as (first, last) runs: one Query per run and month."""
+    runs: list[tuple[dt.date, dt.date]] = []
+    for day in sorted(days):
+        if runs and day == runs[-1][1] + dt.timedelta(days=1):
+            runs[-1] = (runs[-1][0], day)
+        else:
+            runs.append((day, day))
+    return runs
+
+
+def encode_summary(dims: dict[str, tuple[dict[str, int], dict[str, Histogram]]]) -> str:
+    import json
+
+    return json.dumps({dim: {"c": {k: v for k, v in counts.items() if v},
+                             "h": {name: [h.total, [[b, n] for b, n in sorted(h.buckets.items()) if n]]
+                                   for name, h in hists.items() if h.buckets}}
+                       for dim, (counts, hists) in dims.items()}, separators=(",", ":"), sort_keys=True)
+
+
+def decode_summary(text: str) -> dict[str, tuple[dict[str, int], dict[str, Histogram]]]:
+    import json
+
+    out = {}
+    for dim, data in json.loads(text).items():
+        hists = {name: Histogram() for name in DURATIONS}
+        for name, (total, pairs) in data.get("h", {}).items():
+            hists[name].total = float(total)
+            hists[name].buckets.update(pairs)
+        out[dim] = (dict(data.get("c", {})), hists)
+    return out
+
+
+def roll_up(day: dt.date) -> bool:
+    """Store ``day``'s figures as one summary, unless a write lands meanwhile (then the next run does)."""
+    from pynamodb.exceptions import UpdateError
+
+    try:
+        marker = MetricItem.get(rollup_partition(day), day.isoformat(), consistent_read=True)
+    except MetricItem.DoesNotExist:
+        return False
+    seen = marker.writes
+    # Counters per dimension; durations as one histogram for the whole day (what the periods need)
+    # and the first-response histogram per agent (the leaderboard's medians).
+    dims: dict[str, tuple[dict[str, int], dict[str, Histogram]]] = {}
+    day_hists = {name: Histogram() for name in DURATIONS}
+    month = day.strftime("%Y-%m")
+    for raw in raw_items(month, day.isoformat(), day.isoformat(), consistent=True):
+        dim = str(raw["key"]["S"]).partition("#")[2]
+        counts, hists = read_item(raw)
+        if dim.startswith("cell#"):
+            for name, h in hists.items():
+                day_hists[name].merge(h)
+            hists = {}
+        else:
+            hists = {"frt": hists["frt"]}
+        dims[dim] = (counts, hists)
+    dims[DAY_HISTOGRAMS] = ({}, day_hists)
+    try:
+        marker.update(actions=[MetricItem.summary.set(encode_summary(dims)), MetricItem.rolled_writes.set(seen)],
+                      condition=MetricItem.writes == seen)
+    except UpdateError as exc:
+        if exc.cause_response_code == "ConditionalCheckFailedException":
+            return False  # written meanwhile: still stale, rolled up next time
+        raise
+    return True
+
+
+def stale_days(today: dt.date, years: int = 2) -> list[dt.date]:
+    """Days written since their last rollup, this year and last (one Query per year)."""
+    out = []
+    for year in range(today.year - years + 1, today.year + 1):
+        for item in MetricItem.query(f"ROLLUP#{year}"):
+            if item.rolled_writes != item.writes:
+                out.append(dt.date.fromisoformat(item.key))
+    return out
+
+
 class AnalyticsError(ValueError):
     """A question the analytics cannot answer as asked (HTTP 400)."""
 
@@ -259,16 +441,31 @@ class Analytics:
         self.clock = clock
         self.reads = 0  # Queries made by the last answer (one per month touched)
 
-    def _days(self, first: dt.date, last: dt.date) -> Iterator[MetricItem]:
-        months = months_between(first, last)
-        self.reads = len(months)
-        for month in months:
-            yield from MetricItem.query(month, MetricItem.key.between(f"{first.isoformat()}#", f"{last.isoformat()}#~"))
+    def _days(self, first: dt.date, last: dt.date) -> Iterator[tuple[str, list[str], dict[str, int],
+                                                                       dict[str, Histogram]]]:
+        """(day, dimension parts, counters, histograms) of every aggregate from ``first`` to ``last``.
 
-    @staticmethod
-    def _parse_key(key: str) -> tuple[str, list[str]]:
-        day, _, rest = key.partition("#")
-        return day, rest.split("#")
+        A day whose rollup is current is one small item; a day written since its last rollup (today,
+        mostly) is read raw; a day with no rollup item had no writes at all.
+        """
+        self.reads = 0
+        stale: list[dt.date] = []
+        for year in range(first.year, last.year + 1):
+            self.reads += 1
+            for item in MetricItem.query(f"ROLLUP#{year}", MetricItem.key.between(first.isoformat(),
+                                                                                  last.isoformat())):
+                if item.summary and item.rolled_writes == item.writes:
+                    for dim, (counts, hists) in decode_summary(item.summary).items():
+                        yield item.key, dim.split("#"), counts, hists
+                else:
+                    stale.append(dt.date.fromisoformat(item.key))
+        for run_first, run_last in _runs(stale):
+            for month in months_between(run_first, run_last):
+                self.reads += 1
+                for raw in raw_items(month, run_first.isoformat(), run_last.isoformat()):
+                    day, _, rest = str(raw["key"]["S"]).partition("#")
+                    counts, hists = read_item(raw)
+                    yield day, rest.split("#"), counts, hists
 
     def report(self, settings: TeamSettings, first: dt.date, last: dt.date, group: str) -> dict[str, Any]:
         if group not in ("day", "week"):
@@ -290,17 +487,21 @@ class Analytics:
             day += dt.timedelta(days=1)
         total = Bucket()
         after: dict[dt.date, int] = defaultdict(int)  # backlog deltas by day, for days up to today
-        for item in self._days(first, max(last, today)):
-            day_text, parts = self._parse_key(item.key)
+        for day_text, parts, counts, hists in self._days(first, max(last, today)):
             day = dt.date.fromisoformat(day_text)
-            if parts[0] != "cell":
+            if parts[0] == "hist" and day <= last:  # a rolled-up day's durations
+                start = day if group == "day" else max(first, day - dt.timedelta(days=day.weekday()))
+                periods[start].add({}, hists)
+                total.add({}, hists)
                 continue
-            after[day] += int(item.backlog_delta or 0)
+            if parts[0] != "cell" or len(parts) != 3:
+                continue
+            after[day] += counts.get("backlog_delta", 0)
             if day > last:
                 continue
             start = day if group == "day" else max(first, day - dt.timedelta(days=day.weekday()))
-            periods[start].add(item, parts[1], parts[2])
-            total.add(item, parts[1], parts[2])
+            periods[start].add(counts, hists, parts[1], parts[2])
+            total.add(counts, hists, parts[1], parts[2])
         backlog_now = self.backlog()
 
         def backlog_at(end: dt.date) -> int:
@@ -311,10 +512,11 @@ class Analytics:
             end = (starts[i + 1] - dt.timedelta(days=1)) if i + 1 < len(starts) else last
             out_periods.append({"start": start.isoformat(), "end": end.isoformat(), **periods[start].figures(),
                                 "backlog": backlog_at(end)})
+        totals = total.figures()
         return {
             "from": first.isoformat(), "to": last.isoformat(), "group": group, "timezone": settings.timezone,
-            "totals": {**total.figures(), "backlog": backlog_at(last)},
-            "by_channel": total.figures()["by_channel"], "by_tier": total.figures()["by_tier"],
+            "totals": {**totals, "backlog": backlog_at(last)},
+            "by_channel": totals["by_channel"], "by_tier": totals["by_tier"],
             "target_seconds": {tier: int(hours[0] * 3600) for tier, hours in settings.response_targets.items()},
             "periods": out_periods,
         }
@@ -329,10 +531,9 @@ class Analytics:
         """Per person over one stint: triaged, first responses, replies, median first response, solved,
         targets met (first and next responses within their targets)."""
         people: dict[str, Bucket] = {m: Bucket() for m in directory.settings.rotation_roster}
-        for item in self._days(sprint.start, sprint.end):
-            _, parts = self._parse_key(item.key)
+        for _, parts, counts, hists in self._days(sprint.start, sprint.end):
             if parts[0] == "agent":
-                people.setdefault(parts[1], Bucket()).add(item)
+                people.setdefault(parts[1], Bucket()).add(counts, hists)
         rows = []
         for member_id, bucket in people.items():
             member = directory.member(member_id)
@@ -341,7 +542,7 @@ class Analytics:
                 "member_id": member_id, "name": member.name if member else member_id,
                 "hero": member_id == sprint.hero,
                 "triaged": c["triaged"], "first_responses": c["first_responses"], "replies": c["replies"],
-                "median_first_response": summary(bucket.durations["frt"])["median"], "solved": c["solved"],
+                "median_first_response": bucket.durations["frt"].summary()["median"], "solved": c["solved"],
                 "targets_met": c["first_met"] + c["next_met"], "targets_missed": c["first_missed"] + c["next_missed"],
             })
         rows.sort(key=lambda r: (-r["first_responses"], -r["solved"], -r["replies"], r["name"]))

@@ -96,6 +96,16 @@ class Digests:
         (report.did if ran else report.skipped).append(f"week of {first.isoformat()}")
         return report
 
+    def roll_up(self, limit: int = 60) -> JobReport:
+        """Fold each day written since its last rollup into one summary item (bounded per run)."""
+        from chalicelib.analytics import roll_up, stale_days
+
+        report = JobReport("metrics_rollup")
+        today = self.directory.load().settings.calendar().local_date(self.clock.now())
+        for day in sorted(stale_days(today))[:limit]:
+            (report.did if roll_up(day) else report.skipped).append(day.isoformat())
+        return report
+
     def stint_summary(self, directory: Directory, stint: Sprint) -> None:
         """The outgoing Hero's stint in figures, by DM (called once per stint by the rotation job)."""
         member = directory.member(stint.hero or "")

@@ -25,6 +25,7 @@ JOBS: dict[str, Job] = {j.name: j for j in (
     Job("opening_digest", 15, "first business morning after a weekend or holiday: unanswered tickets to the Hero"),
     Job("community", 15, "community questions nobody from the team answered go to the Hero"),
     Job("weekly_digest", 60, "last week's figures to the digest channel, once, from Monday's opening"),
+    Job("metrics_rollup", 15, "fold each day's analytics written since its last rollup into one summary item"),
     Job("reconcile_github", 1440, "linked GitHub issues closed while a webhook was lost still reach requesters"),
 )}
 
@@ -46,6 +47,8 @@ def run(name: str, services: Services) -> dict[str, Any]:
         return followups.opening_digest().as_dict()
     if name == "community":
         return followups.sweep_community().as_dict()
+    if name == "metrics_rollup":
+        return services.digests.roll_up().as_dict()
     if name == "weekly_digest":
         return services.digests.weekly().as_dict()
     caught_up = services.github_intake.reconcile()

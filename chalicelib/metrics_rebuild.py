@@ -14,9 +14,21 @@ from collections.abc import Iterable
 from typing import Any
 
 from chalicelib import sla
-from chalicelib.analytics import BACKLOG_KEY, TOTAL_PARTITION, Deltas, Response, Snapshot, changes_for, months_between
+from chalicelib.analytics import (
+    TOTAL_PARTITION,
+    Delta,
+    Deltas,
+    Response,
+    Snapshot,
+    changes_for,
+    months_between,
+    raw_items,
+    roll_up,
+    stale_days,
+    update_actions,
+)
 from chalicelib.directory import TeamSettings
-from chalicelib.models.metrics import COUNTERS, DURATIONS, MetricItem
+from chalicelib.models.metrics import MetricItem
 from chalicelib.models.tickets import Message, Ticket
 from chalicelib.tickets import AGENT, CUSTOMER, SOLVED, NewMessage, TicketService
 
@@ -67,16 +79,22 @@ def _apply_audit(sim: Ticket, m: Message) -> None:
         sim.assignee = None if target in ("", "—") else target
 
 
-def aggregate(all_deltas: Iterable[Deltas]) -> dict[tuple[str, str], dict[str, Any]]:
-    items: dict[tuple[str, str], dict[str, Any]] = {}
+def aggregate(all_deltas: Iterable[Deltas]) -> dict[tuple[str, str], Delta]:
+    items: dict[tuple[str, str], Delta] = {}
     for deltas in all_deltas:
         for d in deltas:
-            item = items.setdefault((d.month, d.key), {})
+            item = items.setdefault((d.month, d.key), Delta(d.month, d.key))
             for name, n in d.counts.items():
-                item[name] = item.get(name, 0) + n
+                item.add(name, n)
             for name, values in d.durations.items():
-                item.setdefault(name, []).extend(values)
+                item.durations.setdefault(name, []).extend(values)
     return items
+
+
+def write(items: dict[tuple[str, str], Delta]) -> None:
+    """One UpdateItem of ADDs per aggregate: the same actions as the live path."""
+    for delta in items.values():
+        MetricItem(delta.month, delta.key).update(actions=update_actions(delta))
 
 
 def rebuild(settings: TeamSettings, *, today: dt.date, page: int = 200) -> dict[str, int]:
@@ -97,16 +115,13 @@ def rebuild(settings: TeamSettings, *, today: dt.date, page: int = 200) -> dict[
             break
     items = aggregate(all_deltas)
     removed = 0
+    partitions = [*months_between(first_day, today), TOTAL_PARTITION,
+                  *(f"ROLLUP#{year}" for year in range(first_day.year, today.year + 1))]
     with MetricItem.batch_write() as batch:
-        for month in [*months_between(first_day, today), TOTAL_PARTITION]:
-            for old in MetricItem.query(month):
-                batch.delete(old)
+        for month in partitions:
+            for raw in raw_items(month):
+                batch.delete(MetricItem(month, raw["key"]["S"]))
                 removed += 1
-    with MetricItem.batch_write() as batch:
-        for (month, key), values in items.items():
-            if (month, key) == (TOTAL_PARTITION, BACKLOG_KEY):
-                batch.save(MetricItem(month, key, value=values.get("value", 0)))
-                continue
-            fields = {k: v for k, v in values.items() if k in COUNTERS or k in DURATIONS}
-            batch.save(MetricItem(month, key, **fields))
-    return {"tickets": tickets, "items_written": len(items), "items_removed": removed}
+    write(items)
+    rolled = sum(roll_up(day) for day in stale_days(today, years=today.year - first_day.year + 1))
+    return {"tickets": tickets, "items_written": len(items), "items_removed": removed, "days_rolled_up": rolled}

@@ -13,8 +13,10 @@ class DynamoRequestCounter:
 
     def __init__(self, services: Any) -> None:
         self.calls: Counter[str] = Counter()
+        self.transact_items: Counter[str] = Counter()  # items written in transactions, by table
         clients = [model._get_connection().connection.client for model in ALL_MODELS]
         clients.append(services.tickets._connection.client)
+        clients.append(services.triage._connection.client)
         seen: set[int] = set()
         for client in clients:
             if id(client) in seen:
@@ -22,8 +24,16 @@ class DynamoRequestCounter:
             seen.add(id(client))
             client.meta.events.register("before-call.dynamodb", self._hook)
 
-    def _hook(self, model: Any, **_: Any) -> None:
+    def _hook(self, model: Any, params: Any = None, **_: Any) -> None:
         self.calls[model.name] += 1
+        if model.name == "TransactWriteItems" and params is not None:
+            import json
+
+            body = params.get("body")
+            request = json.loads(body) if isinstance(body, bytes | str) and body else {}
+            for item in request.get("TransactItems", []):
+                for operation in item.values():
+                    self.transact_items[str(operation.get("TableName", "?")).rsplit("-", 1)[-1]] += 1
 
     @property
     def total(self) -> int:
@@ -31,3 +41,4 @@ class DynamoRequestCounter:
 
     def reset(self) -> None:
         self.calls.clear()
+        self.transact_items.clear()

@@ -171,25 +171,55 @@ def test_metrics_are_rebuilt_from_the_tickets_exactly(timed: tuple[Stack, Any]) 
 
     stack, clock = timed
     scenario(stack, clock)
+    clock.set(at("2026-12-14T12:00:00+00:00"))
+    query = "from=2026-11-30&to=2026-12-13&group=week"
+    before = analytics(stack, query)
 
-    def items() -> dict[tuple[str, str], dict[str, Any]]:
-        out = {}
-        for month in ("2026-11", "2026-12", "TOTAL"):
-            for item in MetricItem.query(month):
-                values = {k: v for k, v in item.attribute_values.items() if k not in ("month", "key") and v}
-                for name in ("frt", "resolution"):
-                    if name in values:
-                        values[name] = sorted(values[name])
-                out[(item.month, item.key)] = values
+    def items() -> dict[tuple[str, Any], dict[str, Any]]:
+        from chalicelib.analytics import raw_items
+
+        out = {(month, raw["key"]["S"]): raw for month in ("2026-11", "2026-12", "TOTAL")
+               for raw in raw_items(month)}
+        for raw in raw_items("ROLLUP#2026"):  # every day written, and how often
+            out[("ROLLUP#2026", raw["key"]["S"])] = {"writes": raw["writes"]}
         return out
 
     live = items()
-    assert live[("TOTAL", "backlog")] == {"value": 3}
+    assert live[("TOTAL", "backlog")]["value"] == {"N": "3"}
+    assert live[("2026-11", "2026-11-30#cell#slack#enterprise")]["frt_148"] == {"N": "1"}  # 30 min: 120 + 30 - 2
     settings = stack.services.directory.load().settings
-    MetricItem(*("2026-12", "2026-12-02#cell#slack#enterprise")).save()  # junk a rebuild must remove
+    MetricItem("2026-12", "2026-12-02#cell#slack#enterprise", opened=5).save()  # junk a rebuild must remove
     report = rebuild(settings, today=dt.date(2026, 12, 14))
-    assert report["tickets"] == 4
+    assert report["tickets"] == 4 and report["days_rolled_up"] == len([k for k in live if k[0] == "ROLLUP#2026"])
     assert items() == live
+    assert analytics(stack, query) == before  # read from the rolled-up days now: the same figures
+
+
+def test_rollups_answer_the_same_and_a_late_write_is_never_missed(timed: tuple[Stack, Any]) -> None:
+    stack, clock = timed
+    scenario(stack, clock)
+    clock.set(at("2026-12-14T12:00:00+00:00"))
+    query = f"from={WEEK1[0]}&to={WEEK1[1]}&group=day"
+    raw = analytics(stack, query)
+    first = run_job(stack, "metrics_rollup")
+    assert first["did"] == ["2026-11-30", "2026-12-01", "2026-12-04", "2026-12-05", "2026-12-07"]
+    assert run_job(stack, "metrics_rollup")["did"] == []  # nothing written since
+    assert analytics(stack, query) == raw
+    reads = stack.services.analytics.reads
+    assert reads == 1  # one Query: the rolled-up days of 2026
+
+    # A Saturday message imported late (a :ticket: reaction on an old message): Sat 5 Dec is stale again.
+    ts = f"{at('2026-12-05T15:00:00+00:00').timestamp():.6f}"
+    stack.slack.add_message("C0COMMUNITY", ts, "U0CUST1", "Old question")
+    from tests.helpers import reaction
+
+    stack.post_event(reaction(ADA, "C0COMMUNITY", ts))
+    stack.drain()
+    late = analytics(stack, query)
+    assert late["totals"]["opened"] == raw["totals"]["opened"] + 1
+    assert late["by_tier"]["community"] == raw["by_tier"]["community"] + 1
+    assert run_job(stack, "metrics_rollup")["did"] == ["2026-12-05"]
+    assert analytics(stack, query) == late
 
 
 def test_keeping_metrics_costs_no_extra_request(timed: tuple[Stack, Any]) -> None:

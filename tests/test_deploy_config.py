@@ -13,7 +13,8 @@ from tests.conftest import ROOT
 
 CHALICE = ROOT / ".chalice"
 SCOPED_SERVICES = ("dynamodb:", "sqs:", "s3:", "ses:", "ssm:")
-SCHEDULED = ("rotation", "targets", "opening_digest", "community", "weekly_digest", "reconcile_github")
+SCHEDULED = ("rotation", "targets", "opening_digest", "community", "weekly_digest", "metrics_rollup",
+             "reconcile_github")
 
 
 def config() -> dict[str, Any]:

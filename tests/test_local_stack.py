@@ -354,7 +354,7 @@ def test_make_run_api_digest_and_dashboard_agree(tmp_path: Any) -> None:
         assert urllib.request.urlopen(request, timeout=30).status == 200
 
         set_clock(api, "2026-12-07T09:30:00Z")  # the next Monday, after the opening
-        status, report = post(f"{api}/_local/schedules/weekly_digest")
+        _, report = post(f"{api}/_local/schedules/weekly_digest")
         assert report["did"] == ["week of 2026-11-30"], report
         figures = get(f"{api}/api/analytics?from=2026-11-30&to=2026-12-06", token="dev-token-ada")[1]["totals"]
         assert (figures["opened"], figures["solved"], figures["backlog"]) == (3, 1, 2)

@@ -9,7 +9,7 @@ seconds (the team's calendar), kept as lists so that medians and percentiles are
 
 from __future__ import annotations
 
-from pynamodb.attributes import ListAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.models import Model
 
 COUNTERS = ("opened", "solved", "reopened", "closed", "replies", "first_responses", "first_met", "first_missed",
@@ -39,5 +39,12 @@ class MetricItem(Model):
     triaged = NumberAttribute(null=True)
     backlog_delta = NumberAttribute(null=True)
     value = NumberAttribute(null=True)  # the running backlog (TOTAL/backlog)
-    frt = ListAttribute(of=NumberAttribute, null=True)  # first-response times, business seconds
-    resolution = ListAttribute(of=NumberAttribute, null=True)  # open -> solved, business seconds
+    # A day's rollup (partition "ROLLUP#<year>", key the date): every transaction that touches the
+    # day ADDs to ``writes``; the rollup job stores the day's figures as one JSON ``summary`` with the
+    # ``rolled_writes`` it saw, so a reader knows the summary is current when the two are equal.
+    writes = NumberAttribute(null=True)
+    rolled_writes = NumberAttribute(null=True)
+    summary = UnicodeAttribute(null=True)
+    # Durations (business seconds) are histograms in attributes the model does not declare:
+    # ``frt_<bucket>`` / ``resolution_<bucket>`` counts and ``frt_sum`` / ``resolution_sum``
+    # (chalicelib.analytics.bucket_of); chalicelib.analytics reads them as raw items.
