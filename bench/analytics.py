@@ -142,7 +142,8 @@ def cost_per_event() -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     services.slack_intake.handle(message("1796205000.000100", "U0ACME1"))  # warm every cache
     for name, run in (
-        ("new ticket (routed to the Hero)", lambda: services.slack_intake.handle(message("1796205600.000100", "U0ACME1"))),
+        ("new ticket (routed to the Hero)",
+         lambda: services.slack_intake.handle(message("1796205600.000100", "U0ACME1"))),
         ("agent reply (first response)",
          lambda: services.slack_intake.handle(message("1796205700.000100", "U0HERO1", "1796205600.000100"))),
         ("solve (triage change)", lambda: services.triage.apply(
