@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 
 from chalice.app import Chalice, CloudWatchEvent, Rate, SNSEvent, SQSEvent
 
 from chalicelib import bootstrap
 from chalicelib.config import events_queue_name, inbound_mail_topic_name
 from chalicelib.handlers import api, github_events, slack_events
+from chalicelib.jobs import JOBS, Job
 
 app = Chalice(app_name="support-hero")
 app.register_blueprint(slack_events.bp)
@@ -34,50 +36,24 @@ def on_inbound_email(event: SNSEvent) -> None:
     handle_sns_event(event, bootstrap.ingress())
 
 
-def _run_job(name: str) -> None:
-    from chalicelib import jobs
-    from chalicelib.observability import logger
+def _schedule(job: Job) -> Callable[..., None]:
+    """One scheduled Lambda per job of ``chalicelib.jobs.JOBS``, at its rate (each body runs that job)."""
 
-    logger.info("scheduled job finished", extra=jobs.run(name, bootstrap.services()))
+    def handler(event: CloudWatchEvent) -> None:
+        from chalicelib import jobs
+        from chalicelib.observability import logger
 
+        logger.info("scheduled job finished", extra=jobs.run(job.name, bootstrap.services()))
 
-@app.schedule(Rate(1, unit=Rate.HOURS), name="rotation")
-def rotation(event: CloudWatchEvent) -> None:
-    """Daily work, looked at hourly: the sprint boundary falls at the team's midnight, in any zone."""
-    _run_job("rotation")
-
-
-@app.schedule(Rate(5, unit=Rate.MINUTES), name="targets")
-def targets(event: CloudWatchEvent) -> None:
-    """Response-target warnings at 75 % and at the breach."""
-    _run_job("targets")
-
-
-@app.schedule(Rate(15, unit=Rate.MINUTES), name="opening_digest")
-def opening_digest(event: CloudWatchEvent) -> None:
-    """The first business morning after a weekend or holiday."""
-    _run_job("opening_digest")
+    handler.__name__ = handler.__qualname__ = job.name
+    handler.__doc__ = job.description
+    minutes = job.every_minutes
+    rate = (Rate(minutes // 1440, unit=Rate.DAYS) if minutes % 1440 == 0
+            else Rate(minutes // 60, unit=Rate.HOURS) if minutes % 60 == 0 else Rate(minutes, unit=Rate.MINUTES))
+    registered: Callable[..., None] = app.schedule(rate, name=job.name)(handler)
+    return registered  # Chalice's wrapper: what Lambda calls as app.<job name>
 
 
-@app.schedule(Rate(15, unit=Rate.MINUTES), name="community")
-def community(event: CloudWatchEvent) -> None:
-    """Community questions nobody from the team answered."""
-    _run_job("community")
-
-
-@app.schedule(Rate(1, unit=Rate.HOURS), name="weekly_digest")
-def weekly_digest(event: CloudWatchEvent) -> None:
-    """Last week's figures, once, from the team's first opening of the week."""
-    _run_job("weekly_digest")
-
-
-@app.schedule(Rate(15, unit=Rate.MINUTES), name="metrics_rollup")
-def metrics_rollup(event: CloudWatchEvent) -> None:
-    """Each day's analytics as one summary item, so a period reads O(days) small items."""
-    _run_job("metrics_rollup")
-
-
-@app.schedule(Rate(1, unit=Rate.DAYS), name="reconcile_github")
-def reconcile_github(event: CloudWatchEvent) -> None:
-    """Nightly: linked issues closed while a webhook was lost still reach their requesters."""
-    _run_job("reconcile_github")
+# rotation, targets, opening_digest, community, weekly_digest, metrics_rollup, reconcile_github
+for _job in JOBS.values():
+    globals()[_job.name] = _schedule(_job)

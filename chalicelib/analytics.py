@@ -472,10 +472,11 @@ class Analytics:
             raise AnalyticsError("group must be day or week")
         if last < first:
             raise AnalyticsError("'to' is before 'from'")
-        if (last - first).days >= MAX_DAYS:
-            raise AnalyticsError(f"a period is at most {MAX_DAYS} days")
         calendar = settings.calendar()
         today = calendar.local_date(self.clock.now())
+        if first < today - dt.timedelta(days=MAX_DAYS - 1) or last > today + dt.timedelta(days=366):
+            # The backlog at a period's end is today's minus the changes since: read at most two years.
+            raise AnalyticsError("the period must lie within the last two years")
         periods: dict[dt.date, Bucket] = {}
         starts: list[dt.date] = []
         day = first

@@ -158,7 +158,7 @@ def test_an_empty_period_and_bad_questions(timed: tuple[Stack, Any]) -> None:
     assert empty["totals"]["backlog"] == 1  # the backlog carries over
     assert [p["opened"] for p in empty["periods"]] == [0]
     for query in ("from=2026-13-01", "from=2026-12-10&to=2026-12-01", "group=month", "from=2020-01-01&to=2026-01-01",
-                  "colour=red"):
+                  "colour=red", "group=week&to=0318-11-24", "from=2027-12-30&to=2028-01-02"):
         assert stack.api("GET", f"/api/analytics?{query}").status_code == 400, query
     assert stack.api("GET", "/api/analytics", token="nope").status_code == 401
     assert stack.api("GET", "/api/analytics/leaderboard?stint=99").status_code == 400

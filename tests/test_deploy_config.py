@@ -149,3 +149,18 @@ def test_bootstrap_adds_indexes_an_older_table_lacks(stack: object, monkeypatch:
 
         settings = get_settings()
         bind_models(table_prefix=settings.table_prefix, region=settings.region, host=endpoint_url("dynamodb"))
+
+
+def test_every_job_is_a_scheduled_lambda_with_its_own_least_privilege_policy() -> None:
+    import app as app_module
+    from chalicelib.jobs import JOBS
+
+    schedules = {s.name: s for s in app_module.app.event_sources if type(s).__name__ == "ScheduledEventConfig"}
+    assert set(schedules) == set(JOBS) == set(SCHEDULED)
+    for name in JOBS:
+        assert callable(getattr(app_module, name))  # the handler Lambda calls: app.<name>
+        assert schedules[name].handler_string == f"app.{name}"
+    assert schedules["targets"].schedule_expression.to_string() == "rate(5 minutes)"
+    assert schedules["rotation"].schedule_expression.to_string() == "rate(1 hour)"
+    for stage, body in config()["stages"].items():
+        assert set(SCHEDULED) <= set(body["lambda_functions"]), stage

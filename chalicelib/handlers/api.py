@@ -331,9 +331,7 @@ def rotation() -> Response:
     services = bootstrap.services()
     authenticate(_request(), services)
     params: dict[str, str] = dict(_request().query_params or {})
-    unknown = set(params) - {"sprints"}
-    if unknown:
-        raise ApiError(400, f"unknown query parameter(s): {', '.join(sorted(unknown))}")
+    _only(params, {"sprints"})
     raw = params.get("sprints", "4")
     if not raw.isdigit() or not 1 <= int(raw) <= 26:
         raise ApiError(400, "sprints must be an integer between 1 and 26")
@@ -381,8 +379,9 @@ def _analytics_period(params: dict[str, str], services: Services) -> tuple[Any, 
         raise ApiError(400, "group must be day or week")
     if last < first:
         raise ApiError(400, "'to' is before 'from'")
-    if (last - first).days > 730:
-        raise ApiError(400, "a period is at most 731 days")
+    if first < today - dt.timedelta(days=730) or last > today + dt.timedelta(days=366):
+        raise ApiError(400, f"the period must lie between {today - dt.timedelta(days=730)} (two years ago) and "
+                            f"{today + dt.timedelta(days=366)}")
     return first, last, group
 
 

@@ -90,26 +90,18 @@ class AwaitingIndex(GlobalSecondaryIndex["Ticket"]):
     last_customer_message_at = UTCDateTimeAttribute(range_key=True)
 
 
-class DueIndex(GlobalSecondaryIndex["Ticket"]):
-    """Sparse: tickets whose customer waits for a response, soonest due first (``view=due``)."""
-
-    class Meta:
-        index_name = "by_due"
-        projection = AllProjection()
-
-    sla_due = UnicodeAttribute(hash_key=True)
-    due_at = UTCDateTimeAttribute(range_key=True)
+def _sparse_index(name: str, hash_attr: str, range_attr: str, doc: str) -> type[GlobalSecondaryIndex[Ticket]]:
+    """A GSI over an attribute only some tickets carry (a constant while they qualify), by ``range_attr``."""
+    meta = type("Meta", (), {"index_name": name, "projection": AllProjection()})
+    body = {"Meta": meta, "__doc__": doc, hash_attr: UnicodeAttribute(hash_key=True),
+            range_attr: UTCDateTimeAttribute(range_key=True)}
+    return type(f"{name.title().replace('_', '')}Index", (GlobalSecondaryIndex,), body)
 
 
-class SlaCheckIndex(GlobalSecondaryIndex["Ticket"]):
-    """Sparse: tickets the target sweeper must look at, by when (a warning still to send)."""
-
-    class Meta:
-        index_name = "by_sla_check"
-        projection = AllProjection()
-
-    sla_check = UnicodeAttribute(hash_key=True)
-    sla_check_at = UTCDateTimeAttribute(range_key=True)
+DueIndex = _sparse_index("by_due", "sla_due", "due_at",
+                         "Tickets whose customer waits for a response, soonest due first (``view=due``).")
+SlaCheckIndex = _sparse_index("by_sla_check", "sla_check", "sla_check_at",
+                              "Tickets the target sweeper must look at, by when (a warning still to send).")
 
 
 class Ticket(Model):
