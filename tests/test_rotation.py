@@ -391,3 +391,32 @@ def test_local_routes_are_absent_outside_the_local_stack() -> None:
     import app as app_module
 
     assert not any(path.startswith("/_local") for path in app_module.app.routes)
+
+
+def test_github_question_on_a_sunday_is_answered_with_the_opening_once(timed: tuple[Stack, Any]) -> None:
+    from tests.test_github import REPO, comment_payload
+
+    stack, clock = timed
+    clock.set(at("2026-11-29T15:00:00+00:00"))  # Sunday
+    payload = comment_payload(comment_id=501, number=1)
+    payload["comment"]["created_at"] = "2026-11-29T15:00:00Z"
+    stack.github_delivery("issue_comment", payload, delivery="sunday-1")
+    stack.github_delivery("issue_comment", payload, delivery="sunday-1")  # redelivered
+    stack.drain()
+    comments = [c["body"] for c in stack.github.comments(REPO, 1)]
+    assert len(comments) == 1
+    assert comments[0].startswith("@curious-user Thanks for your message. Our team is away right now; we are back "
+                                  "on Monday 30 November 2026 at 09:00 (Europe/London time)")
+
+
+def test_a_message_written_in_hours_but_read_after_them_gets_no_away_notice(timed: tuple[Stack, Any]) -> None:
+    """16:59 on Friday, processed at 17:02: the team was there when it was written."""
+    stack, clock = timed
+    clock.set(at("2026-11-27T16:59:00+00:00"))
+    ts = ts_of(clock)
+    stack.slack.add_message("C0ACME", ts, "U0ACME1", "Quick question")
+    clock.set(at("2026-11-27T17:02:00+00:00"))
+    stack.post_event(message("U0ACME1", "C0ACME", ts, "Quick question"))
+    stack.drain()
+    assert api_ticket(stack)["number"] == 1
+    assert not [p for p in stack.slack.calls("chat.postMessage") if "away" in p["params"]["text"]]
