@@ -83,7 +83,8 @@ def query_times(settings: Any, repeats: int) -> tuple[list[float], dict[str, Any
         t0 = time.perf_counter()
         report = analytics.report(settings, first, LAST_DAY, "day")
         times.append((time.perf_counter() - t0) * 1000)
-    return times, {"queries": analytics.reads, "opened": report["totals"]["opened"]}
+    return times, {"queries": analytics.reads, "items_read": analytics.items_read,
+                   "opened": report["totals"]["opened"]}
 
 
 def analytics_reads(sizes: tuple[int, ...] = (1000, 50000), repeats: int = 15) -> dict[int, dict[str, Any]]:

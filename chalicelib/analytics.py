@@ -439,7 +439,8 @@ MAX_DAYS = 731
 class Analytics:
     def __init__(self, *, clock: Any) -> None:
         self.clock = clock
-        self.reads = 0  # Queries made by the last answer (one per month touched)
+        self.reads = 0  # Queries made by the last answer
+        self.items_read = 0  # items those Queries returned
 
     def _days(self, first: dt.date, last: dt.date) -> Iterator[tuple[str, list[str], dict[str, int],
                                                                        dict[str, Histogram]]]:
@@ -448,12 +449,13 @@ class Analytics:
         A day whose rollup is current is one small item; a day written since its last rollup (today,
         mostly) is read raw; a day with no rollup item had no writes at all.
         """
-        self.reads = 0
+        self.reads = self.items_read = 0
         stale: list[dt.date] = []
         for year in range(first.year, last.year + 1):
             self.reads += 1
             for item in MetricItem.query(f"ROLLUP#{year}", MetricItem.key.between(first.isoformat(),
                                                                                   last.isoformat())):
+                self.items_read += 1
                 if item.summary and item.rolled_writes == item.writes:
                     for dim, (counts, hists) in decode_summary(item.summary).items():
                         yield item.key, dim.split("#"), counts, hists
@@ -463,6 +465,7 @@ class Analytics:
             for month in months_between(run_first, run_last):
                 self.reads += 1
                 for raw in raw_items(month, run_first.isoformat(), run_last.isoformat()):
+                    self.items_read += 1
                     day, _, rest = str(raw["key"]["S"]).partition("#")
                     counts, hists = read_item(raw)
                     yield day, rest.split("#"), counts, hists

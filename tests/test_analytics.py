@@ -207,6 +207,7 @@ def test_rollups_answer_the_same_and_a_late_write_is_never_missed(timed: tuple[S
     assert analytics(stack, query) == raw
     reads = stack.services.analytics.reads
     assert reads == 1  # one Query: the rolled-up days of 2026
+    assert stack.services.analytics.items_read == 5  # the five days with tickets (Nov 30 to Dec 7), one item each
 
     # A Saturday message imported late (a :ticket: reaction on an old message): Sat 5 Dec is stale again.
     ts = f"{at('2026-12-05T15:00:00+00:00').timestamp():.6f}"
