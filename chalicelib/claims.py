@@ -23,6 +23,7 @@ from chalicelib.models.directory import CLAIM_PREFIX, DirectoryItem
 
 T = TypeVar("T")
 RUNNING, DONE = "running", "done"
+KEEP_SECONDS = 120 * 86400  # a done claim outlives any period it guards (a sprint, a week, a target)
 
 
 def _conditional(exc: PutError | UpdateError | DeleteError) -> bool:
@@ -60,7 +61,8 @@ class Claims:
                     raise
             raise
         try:
-            item.update(actions=[DirectoryItem.state.set(DONE), DirectoryItem.lease.remove()],
+            item.update(actions=[DirectoryItem.state.set(DONE), DirectoryItem.lease.remove(),
+                                 DirectoryItem.expires_at.set(int(now.timestamp()) + KEEP_SECONDS)],
                         condition=DirectoryItem.lease == lease)
         except UpdateError as exc:
             if not _conditional(exc):

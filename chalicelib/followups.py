@@ -34,6 +34,7 @@ from chalicelib.triage import Change, Conflict, TriageService
 
 PAGE = 100
 MAX_PAGES = 5  # bounded work per run: the rest waits for the next run
+MARKER_SECONDS = 30 * 86400  # watches and answered-thread markers outlive any follow-up they serve
 ROTATION_ACTOR = TeamMember(id="rotation", name="Support Hero rotation", avatar_url="")
 
 
@@ -362,10 +363,12 @@ class FollowUps:
         due = settings.calendar().add_business(asked, dt.timedelta(hours=settings.community_missed_hours))
         DirectoryItem(WATCH_PARTITION, f"{_iso(due)}#{channel}:{ts}",
                       data={"channel": channel, "ts": ts, "user": user, "text": text[:200]},
-                      updated_at=self.clock.now()).save()
+                      updated_at=self.clock.now(), expires_at=int(due.timestamp()) + MARKER_SECONDS).save()
 
     def team_replied(self, channel: str, thread_ts: str) -> None:
-        DirectoryItem(ANSWERED_PARTITION, f"{channel}:{thread_ts}", updated_at=self.clock.now()).save()
+        now = self.clock.now()
+        DirectoryItem(ANSWERED_PARTITION, f"{channel}:{thread_ts}", updated_at=now,
+                      expires_at=int(now.timestamp()) + MARKER_SECONDS).save()
 
     def sweep_community(self) -> JobReport:
         report = JobReport("community")

@@ -14,6 +14,7 @@ import boto3
 
 from chalicelib.config import Settings, endpoint_url
 from chalicelib.models import ALL_MODELS, bind_models
+from chalicelib.models.directory import DirectoryItem
 
 MAX_RECEIVE_COUNT = 5
 VISIBILITY_FACTOR = 6  # AWS: visibility timeout >= 6x the function timeout
@@ -46,8 +47,18 @@ def ensure_tables(settings: Settings) -> list[str]:
         dynamodb.update_continuous_backups(
             TableName=name, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True}
         )
+        if model is DirectoryItem:
+            _ensure_ttl(dynamodb, name, "expires_at")  # claims, watches and answered-thread markers age out
         names.append(name)
     return names
+
+
+def _ensure_ttl(dynamodb: Any, table: str, attribute: str) -> None:
+    current = dynamodb.describe_time_to_live(TableName=table)["TimeToLiveDescription"]
+    if current.get("TimeToLiveStatus") in ("ENABLED", "ENABLING") and current.get("AttributeName") == attribute:
+        return
+    dynamodb.update_time_to_live(TableName=table,
+                                 TimeToLiveSpecification={"Enabled": True, "AttributeName": attribute})
 
 
 def _add_missing_indexes(dynamodb: Any, model: Any) -> None:

@@ -118,6 +118,9 @@ def test_bootstrap_is_idempotent_and_sets_safety_features(stack: object) -> None
     for table in first["tables"]:
         backups = dynamodb.describe_continuous_backups(TableName=table)["ContinuousBackupsDescription"]
         assert backups["PointInTimeRecoveryDescription"]["PointInTimeRecoveryStatus"] == "ENABLED"
+    directory_table = next(t for t in first["tables"] if t.endswith("-directory"))
+    ttl = dynamodb.describe_time_to_live(TableName=directory_table)["TimeToLiveDescription"]
+    assert (ttl["TimeToLiveStatus"], ttl["AttributeName"]) == ("ENABLED", "expires_at")
     indexes = {i["IndexName"] for i in dynamodb.describe_table(TableName=first["tables"][0])["Table"][
         "GlobalSecondaryIndexes"]}
     assert indexes == {"by_number", "by_listing", "by_assignee", "by_unassigned", "by_awaiting", "by_status",

@@ -370,6 +370,10 @@ def test_unanswered_community_question_goes_to_the_hero_once(timed: tuple[Stack,
     assert sorted(report["skipped"]) == sorted([f"answered C0COMMUNITY:{answered}",
                                                 f"answered C0COMMUNITY:{reacted}"])
     assert run(stack, "community") == {"job": "community", "did": [], "skipped": []}
+    from chalicelib.models.directory import DirectoryItem
+
+    claim = DirectoryItem.get("CLAIM#community-missed", f"C0COMMUNITY:{lonely}")
+    assert claim.state == "done" and claim.expires_at == int(clock.time()) + 120 * 86400  # then TTL removes it
     told = dms(stack, BO)
     assert len(told) == 1
     assert f"https://slack.com/archives/C0COMMUNITY/p{lonely.replace('.', '')}" in told[0]

@@ -33,4 +33,5 @@ class DirectoryItem(Model):
     value = NumberAttribute(null=True)
     state = UnicodeAttribute(null=True)  # claims: running | done
     lease = UnicodeAttribute(null=True)
+    expires_at = NumberAttribute(null=True)  # epoch seconds: DynamoDB's TTL removes the item after it
     updated_at = UTCDateTimeAttribute(null=True)
