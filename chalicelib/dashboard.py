@@ -102,6 +102,16 @@ def format_duration(seconds: object) -> str:
     return f"{hours}h {rest // 60:02d}m"
 
 
+def axis_duration(seconds: float) -> str:
+    """A y-axis tick, short enough for the margin: "0", "45s", "30m", "4h", "1h 30m"."""
+    total = round(seconds)
+    if total == 0:
+        return "0"
+    if total % 3600 == 0:
+        return f"{total // 3600}h"
+    return format_duration(total) if total >= 3600 else (f"{total // 60}m" if total % 60 == 0 else f"{total}s")
+
+
 def format_rate(rate: object) -> str:
     """A 0..1 rate as "83 %"; None (nothing to rate) as an em dash."""
     number = _number(rate)
@@ -322,7 +332,7 @@ def _first_response_chart(periods: Sequence[Mapping[str, Any]], targets: Mapping
         ticks = [k * step for k in range(int(top // step) + 1)]
     else:
         ticks = [0]
-    out += _y_axis(plot, ticks, lambda t: "0" if t == 0 else format_duration(t))
+    out += _y_axis(plot, ticks, axis_duration)
     out.append('<g class="targets">')
     for tier, seconds, drawn in shown:
         if not drawn:

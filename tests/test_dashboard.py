@@ -407,7 +407,7 @@ def test_first_response_chart_is_drawn_to_scale(desktop: Page) -> None:
       };
     })()""")
     assert chart["yMax"] == FR_TOP
-    assert chart["ticks"] == [[0, "0"], [3600, "1h 00m"], [7200, "2h 00m"], [10800, "3h 00m"], [14400, "4h 00m"]]
+    assert chart["ticks"] == [[0, "0"], [3600, "1h"], [7200, "2h"], [10800, "3h"], [14400, "4h"]]
     y0, per_unit = _scale(chart["grid"])
     series = {
         name: {p["period"]: p for p in chart["points"] if p["series"] == name} for name in ("median", "p90")
@@ -537,3 +537,23 @@ def test_empty_chart_message_is_visible(browser: Browser, site: str) -> None:
     assert message["text"] == "No tickets in this period" and message["rects"] == 0
     x, y, w, h = message["box"]
     assert w > 100 and h > 0 and x >= 0 and y >= 0 and x + w <= message["view"][0] and y + h <= message["view"][1]
+
+
+@pytest.mark.parametrize("path", ["/", "/empty"])
+def test_every_label_sits_inside_its_chart(browser: Browser, site: str, path: str) -> None:
+    """No tick or target label is clipped by the viewBox (with no data every target is drawn, up to 24 h)."""
+    page = browser.new_page(1280, 900)
+    page.goto(site + path)
+    outside = page.evaluate("""(() => {
+      const out = [];
+      for (const svg of document.querySelectorAll('svg.chart')) {
+        const view = svg.viewBox.baseVal;
+        for (const t of svg.querySelectorAll('text')) {
+          const b = t.getBBox();
+          if (b.x < 0 || b.y < 0 || b.x + b.width > view.width + 0.5 || b.y + b.height > view.height + 0.5)
+            out.push([svg.id, t.textContent, b.x, b.width]);
+        }
+      }
+      return out;
+    })()""")
+    assert outside == []
