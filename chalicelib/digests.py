@@ -49,8 +49,8 @@ def digest_blocks(title: str, report: dict[str, Any], board: dict[str, Any] | No
                          f"(median {format_duration(row['median_first_response'])}), {row['replies']} replies, "
                          f"{row['solved']} solved, {row['triaged']} triaged, {row['targets_met']} targets met")
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(lines)}})
-    if link:
-        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": f"<{link}|Open the dashboard>"}]})
+    blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text":
+        f"<{link}|Open the dashboard>" if link else "The charts: `/ticket dashboard` sends you a private link."}]})
     text = (f"{title}: {t['opened']} opened, {t['solved']} solved, backlog {t['backlog']}, first response median "
             f"{format_duration(frt['median'])}, targets met {format_rate(targets['rate'])}")
     return text, blocks

@@ -311,3 +311,13 @@ def run_job(stack: Stack, name: str) -> dict[str, Any]:
     from chalicelib import jobs
 
     return jobs.run(name, stack.services)
+
+
+def test_rebuild_metrics_command(timed: tuple[Stack, Any], capsys: pytest.CaptureFixture[str]) -> None:
+    from chalicelib.cli import main
+
+    stack, clock = timed
+    say(stack, clock, "Counted by the command")
+    assert main(["rebuild-metrics"]) == 0
+    out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])  # the last line: the report
+    assert out["tickets"] == 1 and out["items_written"] >= 2
