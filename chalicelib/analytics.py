@@ -95,6 +95,14 @@ class Deltas:
         if n:
             self._item(TOTAL_PARTITION, BACKLOG_KEY).add("value", n)
 
+    def merge(self, other: Deltas) -> None:
+        for d in other:
+            item = self._item(d.month, d.key)
+            for name, n in d.counts.items():
+                item.add(name, n)
+            for name, values in d.durations.items():
+                item.durations.setdefault(name, []).extend(values)
+
     def __iter__(self) -> Iterator[Delta]:
         return iter(self.items.values())
 

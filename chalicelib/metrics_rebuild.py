@@ -80,15 +80,12 @@ def _apply_audit(sim: Ticket, m: Message) -> None:
 
 
 def aggregate(all_deltas: Iterable[Deltas]) -> dict[tuple[str, str], Delta]:
-    items: dict[tuple[str, str], Delta] = {}
+    merged: Deltas | None = None
     for deltas in all_deltas:
-        for d in deltas:
-            item = items.setdefault((d.month, d.key), Delta(d.month, d.key))
-            for name, n in d.counts.items():
-                item.add(name, n)
-            for name, values in d.durations.items():
-                item.durations.setdefault(name, []).extend(values)
-    return items
+        if merged is None:
+            merged = Deltas(deltas.calendar)
+        merged.merge(deltas)
+    return dict(merged.items) if merged is not None else {}
 
 
 def write(items: dict[tuple[str, str], Delta]) -> None:

@@ -313,14 +313,16 @@ class TicketService:
             confirmation_lease_until=int(now.timestamp()) + LEASE_SECONDS,
         )
         messages = [cmd.first, *sorted(cmd.history, key=lambda m: m.at)]
-        for m in messages:
-            self._apply(ticket, m)
-        ticket.awaiting = awaiting_of(ticket)
         settings = self.directory.load().settings
-        sla.refresh(ticket, settings)
-        metrics = analytics.changes_for(
-            None, ticket, settings=settings, at=cmd.first.at,
-            responses=[analytics.Response(m.author_id, m.at) for m in messages if m.role == AGENT])
+        metrics = analytics.Deltas(settings.calendar())
+        for i, m in enumerate(messages):  # the thread so far, one message at a time, as a rebuild replays it
+            before = analytics.Snapshot.of(ticket) if i else None
+            self._apply(ticket, m)
+            sla.refresh(ticket, settings)
+            metrics.merge(analytics.changes_for(
+                before, ticket, settings=settings, at=m.at, actor=m.author_id,
+                responses=[analytics.Response(m.author_id, m.at)] if m.role == AGENT else []))
+        ticket.awaiting = awaiting_of(ticket)
         ticket.updated_at = now
         ticket.message_count = len(messages)
         in_tx, later = messages[:IMPORT_IN_TRANSACTION], messages[IMPORT_IN_TRANSACTION:]

@@ -321,3 +321,37 @@ def test_rebuild_metrics_command(timed: tuple[Stack, Any], capsys: pytest.Captur
     assert main(["rebuild-metrics"]) == 0
     out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])  # the last line: the report
     assert out["tickets"] == 1 and out["items_written"] >= 2
+
+
+def test_a_ticket_opened_from_a_thread_counts_its_history_like_a_rebuild(timed: tuple[Stack, Any]) -> None:
+    """A :ticket: reaction on a thread that already has answers: first response, replies and a missed
+    next-response target are counted when it opens, exactly as rebuild-metrics replays them."""
+    from chalicelib.analytics import raw_items
+    from chalicelib.metrics_rebuild import rebuild
+    from tests.conftest import team_directory
+    from tests.helpers import reaction
+
+    stack, clock = timed
+    stack.services.directory.replace(team_directory(rotation_roster=("ada", "bo"), response_targets={
+        "enterprise": (1.0, 1.0), "scale": (4.0, 4.0), "community": (1.0, 1.0)}))
+    root = at("2026-12-02T10:00:00+00:00").timestamp()
+    thread = [(0, "U0CUST1", "How do I export?"), (600, ADA, "Settings > Export"),
+              (1200, "U0CUST1", "It times out"), (10800, BO, "Fixed the timeout")]  # next due 11:20, answered 13:00
+    for offset, user, text in thread:
+        stack.slack.add_message("C0COMMUNITY", f"{root + offset:.6f}", user, text,
+                                thread_ts=None if offset == 0 else f"{root:.6f}")
+    clock.set(at("2026-12-02T14:00:00+00:00"))
+    stack.post_event(reaction(ADA, "C0COMMUNITY", f"{root:.6f}"))
+    stack.drain()
+    day = analytics(stack, "from=2026-12-02&to=2026-12-02")["totals"]
+    assert (day["opened"], day["replies"], day["first_responses"]) == (1, 2, 1)
+    assert day["first_response"]["median"] == 600
+    assert day["targets"]["first"] == {"met": 1, "missed": 0, "rate": 1.0}
+    assert day["targets"]["next"] == {"met": 0, "missed": 1, "rate": 0.0}
+
+    def items() -> dict[str, Any]:
+        return {raw["key"]["S"]: raw for raw in raw_items("2026-12")}
+
+    live = items()
+    rebuild(stack.services.directory.load().settings, today=dt.date(2026, 12, 2))
+    assert items() == live
