@@ -51,7 +51,8 @@ def ticket_blocks(ticket: Ticket, assignee_slack: str | None) -> list[dict[str, 
     ]
 
 
-def home_view(member_name: str, awaiting: list[Ticket], unassigned: list[Ticket], now_ts: float) -> dict[str, Any]:
+def home_view(member_name: str, awaiting: list[Ticket], unassigned: list[Ticket], now_ts: float,
+              hero_line: str | None = None) -> dict[str, Any]:
     def line(t: Ticket) -> str:
         age_h = max(0, int((now_ts - t.created_at.timestamp()) // 3600)) if t.created_at else 0
         age = f"{age_h // 24}d" if age_h >= 48 else f"{age_h}h"
@@ -63,8 +64,10 @@ def home_view(member_name: str, awaiting: list[Ticket], unassigned: list[Ticket]
         return [{"type": "header", "text": {"type": "plain_text", "text": title}},
                 {"type": "section", "text": {"type": "mrkdwn", "text": body[:2900]}}]
 
+    hero = [{"type": "context", "elements": [{"type": "mrkdwn", "text": hero_line}]}] if hero_line else []
     return {"type": "home", "blocks": [
         {"type": "section", "text": {"type": "mrkdwn", "text": f"Hi {member_name} :wave:"}},
+        *hero,
         *section("Waiting for your reply", awaiting),
         {"type": "divider"},
         *section("Unassigned and unsolved", unassigned),

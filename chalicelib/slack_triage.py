@@ -106,8 +106,18 @@ class SlackTriage:
             return
         awaiting = self.tickets.list_view("awaiting-reply", member.id, 50, None).tickets  # oldest first
         unassigned = self.tickets.list_view("unassigned", None, 50, None).tickets
-        view = home_view(member.name, awaiting, unassigned, self.clock.time())
+        view = home_view(member.name, awaiting, unassigned, self.clock.time(), hero_line=self._hero_line(member))
         self.slack.client.views_publish(user_id=member.slack_user_id, view=view)
+
+    def _hero_line(self, member: TeamMember) -> str | None:
+        """"Support Hero until Sun 13 Dec: Bo Agent" at the top of App Home (None without a rotation)."""
+        directory = self.directory.load()
+        sprint = self.rotation.current(directory.settings, cached=True) if self.rotation else None
+        hero = directory.member(sprint.hero) if sprint and sprint.hero else None
+        if sprint is None or hero is None:
+            return None
+        you = " (you)" if hero.id == member.id else ""
+        return f":superhero: Support Hero until {sprint.end:%a %d %b}: *{hero.name}*{you}"
 
     def _say(self, channel: str, user: str, text: str) -> None:
         self.slack.client.chat_postEphemeral(channel=channel, user=user, text=text)

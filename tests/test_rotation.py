@@ -173,6 +173,10 @@ def test_hero_command_and_rotation_api(timed: tuple[Stack, Any]) -> None:
     swapped = hero_command(stack, f"swap <@{BO}|bo> <@{ADA}|ada>")
     assert "Sprint 2" in swapped and "Sprint 3" in swapped
     assert hero_command(stack, "who").startswith(f":superhero: <@{ADA}>")
+    home = stack.slack.calls("views.publish")[-1]["params"]  # whoever used /hero: their App Home names the Hero
+    home_blocks = json.loads(home["view"]) if isinstance(home["view"], str) else home["view"]
+    assert any(b["type"] == "context" and "Support Hero until Sun 13 Dec: *Ada Hero* (you)" in
+               b["elements"][0]["text"] for b in home_blocks["blocks"])
     skipped = hero_command(stack, f"skip <@{ADA}>", user=BO)  # Ada is away: Bo takes sprint 2 back
     assert f"• Sprint 2, Mon 30 Nov – Sun 13 Dec: <@{BO}> (ada skipped by bo)" in skipped
     assert "needs two @mentions" in hero_command(stack, f"swap <@{BO}>")
