@@ -21,7 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -88,7 +88,7 @@ class Deltas:
 
     def day_item(self, at: dt.datetime, dim: str) -> Delta:
         day = self.calendar.local_date(at)
-        self._item(rollup_partition(day), day.isoformat()).add("writes")  # the day's summary is now stale
+        self._item(rollup_partition(day.year), day.isoformat()).add("writes")  # the day's summary is now stale
         return self._item(day.strftime("%Y-%m"), f"{day.isoformat()}#{dim}")
 
     def backlog(self, n: int) -> None:
@@ -113,8 +113,9 @@ class Deltas:
 DAY_HISTOGRAMS = "hist#day"  # a rolled-up day's durations, all channels and tiers together
 
 
-def rollup_partition(day: dt.date) -> str:
-    return f"ROLLUP#{day.year}"
+def rollup_partition(year: int) -> str:
+    """Where a year's daily rollup items live (sort key: the date)."""
+    return f"ROLLUP#{year}"
 
 
 def cell(ticket: Ticket) -> str:
@@ -239,10 +240,6 @@ class Histogram:
     buckets: dict[int, int] = field(default_factory=lambda: defaultdict(int))
     total: float = 0.0
 
-    def add_value(self, seconds: float) -> None:
-        self.buckets[bucket_of(seconds)] += 1
-        self.total += seconds
-
     def merge(self, other: Histogram) -> None:
         for b, n in other.buckets.items():
             self.buckets[b] += n
@@ -265,13 +262,6 @@ class Histogram:
 
         median = nth(n // 2 + 1) if n % 2 else (nth(n // 2) + nth(n // 2 + 1)) / 2
         return {"count": n, "median": median, "mean": round(self.total / n, 1), "p90": nth(math.ceil(0.9 * n))}
-
-
-def summary(values: Iterable[float]) -> dict[str, Any]:
-    h = Histogram()
-    for v in values:
-        h.add_value(v)
-    return h.summary()
 
 
 def read_item(raw: dict[str, Any]) -> tuple[dict[str, int], dict[str, Histogram]]:
@@ -397,7 +387,7 @@ def roll_up(day: dt.date) -> bool:
     from pynamodb.exceptions import UpdateError
 
     try:
-        marker = MetricItem.get(rollup_partition(day), day.isoformat(), consistent_read=True)
+        marker = MetricItem.get(rollup_partition(day.year), day.isoformat(), consistent_read=True)
     except MetricItem.DoesNotExist:
         return False
     seen = marker.writes
@@ -431,7 +421,7 @@ def stale_days(today: dt.date, years: int = 2) -> list[dt.date]:
     """Days written since their last rollup, this year and last (one Query per year)."""
     out = []
     for year in range(today.year - years + 1, today.year + 1):
-        for item in MetricItem.query(f"ROLLUP#{year}"):
+        for item in MetricItem.query(rollup_partition(year)):
             if item.rolled_writes != item.writes:
                 out.append(dt.date.fromisoformat(item.key))
     return out
@@ -461,8 +451,8 @@ class Analytics:
         stale: list[dt.date] = []
         for year in range(first.year, last.year + 1):
             self.reads += 1
-            for item in MetricItem.query(f"ROLLUP#{year}", MetricItem.key.between(first.isoformat(),
-                                                                                  last.isoformat())):
+            days = MetricItem.key.between(first.isoformat(), last.isoformat())
+            for item in MetricItem.query(rollup_partition(year), days):
                 self.items_read += 1
                 if item.summary and item.rolled_writes == item.writes:
                     for dim, (counts, hists) in decode_summary(item.summary).items():
@@ -485,9 +475,10 @@ class Analytics:
             raise AnalyticsError("'to' is before 'from'")
         calendar = settings.calendar()
         today = calendar.local_date(self.clock.now())
-        if first < today - dt.timedelta(days=MAX_DAYS - 1) or last > today + dt.timedelta(days=366):
+        earliest, latest = today - dt.timedelta(days=MAX_DAYS - 1), today + dt.timedelta(days=366)
+        if first < earliest or last > latest:
             # The backlog at a period's end is today's minus the changes since: read at most two years.
-            raise AnalyticsError("the period must lie within the last two years")
+            raise AnalyticsError(f"the period must lie between {earliest} (two years ago) and {latest}")
         periods: dict[dt.date, Bucket] = {}
         starts: list[dt.date] = []
         day = first

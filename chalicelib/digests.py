@@ -114,5 +114,4 @@ class Digests:
         figures = self.analytics.report(directory.settings, stint.start, stint.end, "week")
         board = self.analytics.leaderboard(directory, stint)
         text, blocks = digest_blocks(f"Your stint as Support Hero: sprint {stint.number}", figures, board)
-        channel = str(self.slack.client.conversations_open(users=member.slack_user_id)["channel"]["id"])
-        self.slack.post(channel=channel, text=text, blocks=blocks)
+        self.slack.direct_message(member.slack_user_id, text, blocks)

@@ -256,7 +256,6 @@ class FollowUps:
         directory = self.directory.load()
         now = self.clock.now()
         calendar = directory.settings.calendar()
-        hero: list[str | None] = []
         tickets = self._paged(lambda start: Ticket.by_sla_check.query(
             "CHECK", Ticket.sla_check_at <= now, limit=PAGE, last_evaluated_key=start))
         for ticket in tickets:
@@ -270,9 +269,7 @@ class FollowUps:
             else:
                 continue
             key = sla.target_key(ticket.due_kind, ticket.due_since)
-            if not hero:
-                hero.append(self.rotation.current_hero(directory.settings, now))
-            recipient = ticket.assignee or hero[0]
+            recipient = ticket.assignee or self.rotation.current_hero(directory.settings, now, cached=True)
             hours = directory.settings.target_hours(ticket.tier, ticket.due_kind)
             what = "first response" if ticket.due_kind == "first" else "next response"
             if new_stage == sla.WARNED:

@@ -24,6 +24,7 @@ from chalicelib.analytics import (
     months_between,
     raw_items,
     roll_up,
+    rollup_partition,
     stale_days,
     update_actions,
 )
@@ -113,7 +114,7 @@ def rebuild(settings: TeamSettings, *, today: dt.date, page: int = 200) -> dict[
     items = aggregate(all_deltas)
     removed = 0
     partitions = [*months_between(first_day, today), TOTAL_PARTITION,
-                  *(f"ROLLUP#{year}" for year in range(first_day.year, today.year + 1))]
+                  *(rollup_partition(year) for year in range(first_day.year, today.year + 1))]
     with MetricItem.batch_write() as batch:
         for month in partitions:
             for raw in raw_items(month):

@@ -138,9 +138,9 @@ class SlackApi:
         result = self.client.chat_postMessage(**kwargs)
         return str(result["ts"])
 
-    def direct_message(self, user_id: str, text: str) -> str:
+    def direct_message(self, user_id: str, text: str, blocks: list[dict[str, Any]] | None = None) -> str:
         channel = str(self.client.conversations_open(users=user_id)["channel"]["id"])
-        return self.post(channel=channel, text=text)
+        return self.post(channel=channel, text=text, blocks=blocks)
 
     def find_own_post(self, channel: str, thread_ts: str, event_type: str, key: str, value: str) -> str | None:
         """The ts of our earlier post in a thread tagged with ``metadata`` (crash recovery)."""

@@ -14,6 +14,7 @@ import os
 from chalice.app import Blueprint, Response
 
 from chalicelib import bootstrap
+from chalicelib.clock import DevClock
 from chalicelib.handlers.http import error, ok
 
 bp = Blueprint(__name__)
@@ -23,9 +24,7 @@ def enabled() -> bool:
     return bool(os.environ.get("SUPPORT_HERO_DEV_CLOCK"))
 
 
-def _clock() -> object:
-    from chalicelib.clock import DevClock
-
+def _clock() -> DevClock:
     return DevClock(os.environ["SUPPORT_HERO_DEV_CLOCK"])
 
 
@@ -33,10 +32,7 @@ def _clock() -> object:
 def get_clock() -> Response:
     if not enabled():
         return error(404, "not found")
-    from chalicelib.clock import DevClock
-
     clock = _clock()
-    assert isinstance(clock, DevClock)
     return ok({"now": clock.now().isoformat(), "offset_seconds": round(clock.offset(), 3)})
 
 
@@ -45,8 +41,6 @@ def set_clock() -> Response:
     """``{"now": "2026-11-28T10:00:00Z"}`` (or ``{"reset": true}`` for real time)."""
     if not enabled():
         return error(404, "not found")
-    from chalicelib.clock import DevClock
-
     request = bp.current_request
     assert request is not None
     try:
@@ -56,7 +50,6 @@ def set_clock() -> Response:
     if not isinstance(body, dict):
         return error(400, "body must be a JSON object")
     clock = _clock()
-    assert isinstance(clock, DevClock)
     if body.get("reset") is True:
         clock.set(dt.datetime.now(dt.UTC))
     else:

@@ -109,6 +109,12 @@ def slack_interactions() -> Response:
     return handle_slack_interaction(request, bootstrap.ingress())
 
 
+def _verified_form(request: Request, ingress: Ingress) -> dict[str, str] | Response:
+    """A Slack form post (slash command, interaction): signature checked, fields decoded, or the error."""
+    body = verified_body(request, ingress)
+    return body if isinstance(body, Response) else _form(body)
+
+
 def _form(body: bytes) -> dict[str, str] | Response:
     try:
         return {k: v[0] for k, v in urllib.parse.parse_qs(body.decode("utf-8"), keep_blank_values=True).items()}
@@ -141,10 +147,7 @@ def public_base_url(request: Request) -> str:
 
 def handle_slack_command(request: Request, ingress: Ingress) -> Response:
     """``/ticket``: syntax is checked here (a typo gets the usage line at once); the work runs later."""
-    body = verified_body(request, ingress)
-    if isinstance(body, Response):
-        return body
-    form = _form(body)
+    form = _verified_form(request, ingress)
     if isinstance(form, Response):
         return form
     if not form.get("user_id") or not form.get("channel_id") or "command" not in form:
@@ -166,10 +169,7 @@ def handle_slack_command(request: Request, ingress: Ingress) -> Response:
 
 def handle_slack_interaction(request: Request, ingress: Ingress) -> Response:
     """Controls on a ticket's message: acknowledged at once, applied by the worker."""
-    body = verified_body(request, ingress)
-    if isinstance(body, Response):
-        return body
-    form = _form(body)
+    form = _verified_form(request, ingress)
     if isinstance(form, Response):
         return form
     try:

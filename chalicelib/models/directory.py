@@ -11,6 +11,8 @@ from __future__ import annotations
 from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.models import Model
 
+from chalicelib.models.base import TableMeta
+
 DIRECTORY_PARTITION = "DIR"
 TOKEN_PARTITION = "TOKEN"  # noqa: S105 - a partition name, not a secret
 COUNTER_PARTITION = "COUNTER"
@@ -21,11 +23,8 @@ ANSWERED_PARTITION = "ANSWERED"  # community threads a team member replied in: s
 
 
 class DirectoryItem(Model):
-    class Meta:
+    class Meta(TableMeta):
         table_name = "directory"
-        region = "us-east-1"
-        host: str | None = None
-        billing_mode = "PAY_PER_REQUEST"
 
     pk = UnicodeAttribute(hash_key=True)
     sk = UnicodeAttribute(range_key=True)

@@ -12,17 +12,16 @@ from __future__ import annotations
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.models import Model
 
+from chalicelib.models.base import TableMeta
+
 COUNTERS = ("opened", "solved", "reopened", "closed", "replies", "first_responses", "first_met", "first_missed",
             "next_met", "next_missed", "triaged", "backlog_delta")
 DURATIONS = ("frt", "resolution")
 
 
 class MetricItem(Model):
-    class Meta:
+    class Meta(TableMeta):
         table_name = "metrics"
-        region = "us-east-1"
-        host: str | None = None
-        billing_mode = "PAY_PER_REQUEST"
 
     month = UnicodeAttribute(hash_key=True)
     key = UnicodeAttribute(range_key=True)

@@ -14,12 +14,7 @@ from pynamodb.attributes import (
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
-
-class _Meta:
-    table_name = "tickets"
-    region = "us-east-1"
-    host: str | None = None
-    billing_mode = "PAY_PER_REQUEST"
+from chalicelib.models.base import TableMeta
 
 
 class ByNumberIndex(GlobalSecondaryIndex["Ticket"]):
@@ -65,18 +60,20 @@ class UnassignedIndex(GlobalSecondaryIndex["Ticket"]):
     created_at = UTCDateTimeAttribute(range_key=True)
 
 
-def _facet_index(name: str, attr: str) -> type[GlobalSecondaryIndex[Ticket]]:
-    """A GSI ``<attr>`` -> tickets newest first (filters of the agent API: Query, never Scan)."""
-
+def _index(name: str, hash_attr: str, range_attr: str = "created_at",
+           doc: str = "") -> type[GlobalSecondaryIndex[Ticket]]:
+    """A GSI ``hash_attr`` -> tickets ordered by ``range_attr`` (all attributes projected)."""
     meta = type("Meta", (), {"index_name": name, "projection": AllProjection()})
-    body = {"Meta": meta, attr: UnicodeAttribute(hash_key=True), "created_at": UTCDateTimeAttribute(range_key=True)}
+    body = {"Meta": meta, "__doc__": doc, hash_attr: UnicodeAttribute(hash_key=True),
+            range_attr: UTCDateTimeAttribute(range_key=True)}
     return type(f"{name.title().replace('_', '')}Index", (GlobalSecondaryIndex,), body)
 
 
-StatusIndex = _facet_index("by_status", "status")
-PriorityIndex = _facet_index("by_priority", "priority")
-ChannelIndex = _facet_index("by_channel", "channel")
-CustomerIndex = _facet_index("by_customer", "customer_id")
+# The agent API's filters: newest first, a Query each, never a Scan.
+StatusIndex = _index("by_status", "status")
+PriorityIndex = _index("by_priority", "priority")
+ChannelIndex = _index("by_channel", "channel")
+CustomerIndex = _index("by_customer", "customer_id")
 
 
 class AwaitingIndex(GlobalSecondaryIndex["Ticket"]):
@@ -90,18 +87,11 @@ class AwaitingIndex(GlobalSecondaryIndex["Ticket"]):
     last_customer_message_at = UTCDateTimeAttribute(range_key=True)
 
 
-def _sparse_index(name: str, hash_attr: str, range_attr: str, doc: str) -> type[GlobalSecondaryIndex[Ticket]]:
-    """A GSI over an attribute only some tickets carry (a constant while they qualify), by ``range_attr``."""
-    meta = type("Meta", (), {"index_name": name, "projection": AllProjection()})
-    body = {"Meta": meta, "__doc__": doc, hash_attr: UnicodeAttribute(hash_key=True),
-            range_attr: UTCDateTimeAttribute(range_key=True)}
-    return type(f"{name.title().replace('_', '')}Index", (GlobalSecondaryIndex,), body)
-
-
-DueIndex = _sparse_index("by_due", "sla_due", "due_at",
-                         "Tickets whose customer waits for a response, soonest due first (``view=due``).")
-SlaCheckIndex = _sparse_index("by_sla_check", "sla_check", "sla_check_at",
-                              "Tickets the target sweeper must look at, by when (a warning still to send).")
+# Sparse: only tickets that qualify carry the hash attribute (a constant while they do).
+DueIndex = _index("by_due", "sla_due", "due_at",
+                  "Tickets whose customer waits for a response, soonest due first (``view=due``).")
+SlaCheckIndex = _index("by_sla_check", "sla_check", "sla_check_at",
+                       "Tickets the target sweeper must look at, by when (a warning still to send).")
 
 
 class Ticket(Model):
@@ -113,7 +103,7 @@ class Ticket(Model):
     its ticket could open: it has no number and appears in no index.
     """
 
-    class Meta(_Meta):
+    class Meta(TableMeta):
         table_name = "tickets"
 
     ticket_id = UnicodeAttribute(hash_key=True)
@@ -179,7 +169,7 @@ class Message(Model):
     message is a conditional put that fails.
     """
 
-    class Meta(_Meta):
+    class Meta(TableMeta):
         table_name = "messages"
 
     ticket_id = UnicodeAttribute(hash_key=True)
@@ -213,7 +203,7 @@ class ExternalRef(Model):
     ticket; other channels add aliases (email Message-IDs, GitHub comment ids).
     """
 
-    class Meta(_Meta):
+    class Meta(TableMeta):
         table_name = "refs"
 
     ref = UnicodeAttribute(hash_key=True)
