@@ -354,10 +354,10 @@ class EmailIntake:
             f"Hello,\n\nThanks for writing to {team}. Your request is ticket #{ticket.number}; "
             "we will answer in this thread.\n\nReplies to this email go to the same ticket."
         )
-        calendar = directory.settings.calendar()
+        calendar, now = directory.settings.calendar(), self.clock.now()
         if (directory.settings.after_hours_ack and ticket.created_at is not None
-                and not calendar.is_open(ticket.created_at) and not calendar.is_open(self.clock.now())):
-            back = calendar.describe(calendar.next_opening(ticket.created_at))
+                and not calendar.is_open(ticket.created_at) and not calendar.is_open(now)):
+            back = calendar.describe(calendar.next_opening(now))  # from now: the mail may have waited
             text += f"\n\nOur team is away right now; we are back on {back}."
         mailer = self.mailer()
         references = [parsed.message_id] if parsed.message_id else []

@@ -131,7 +131,7 @@ class FollowUps:
                 and ticket.first_response_at is None and not self._from_team(ticket, directory)):
             # Written, and still nobody here to read it: say when we are back (email says it in its own
             # acknowledgement; see EmailIntake).
-            back = calendar.describe(calendar.next_opening(ticket.created_at))
+            back = calendar.describe(calendar.next_opening(now))  # from now: the message may be old
             text = (f"Thanks for your message. Our team is away right now; we are back on {back}, "
                     f"and your request (ticket #{ticket.number}) will be answered then.")
             message, _ = self.tickets.add_notice(ticket, text, key="after-hours", author_name=settings.team_name)

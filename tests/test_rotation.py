@@ -428,3 +428,15 @@ def test_a_message_written_in_hours_but_read_after_them_gets_no_away_notice(time
     stack.drain()
     assert api_ticket(stack)["number"] == 1
     assert not [p for p in stack.slack.calls("chat.postMessage") if "away" in p["params"]["text"]]
+
+
+def test_an_old_message_made_a_ticket_out_of_hours_names_the_next_opening_from_now(timed: tuple[Stack, Any]) -> None:
+    """A :ticket: reaction on Sunday to a message written last Tuesday evening: back *tomorrow*, not last week."""
+    stack, clock = timed
+    old = at("2026-11-24T20:00:00+00:00")  # Tuesday evening, closed
+    stack.slack.add_message("C0COMMUNITY", f"{old.timestamp():.6f}", "U0CUST1", "Anyone?")
+    clock.set(at("2026-11-29T12:00:00+00:00"))  # Sunday
+    stack.post_event(reaction(ADA, "C0COMMUNITY", f"{old.timestamp():.6f}"))
+    stack.drain()
+    away = [p["params"]["text"] for p in stack.slack.calls("chat.postMessage") if "away" in p["params"]["text"]]
+    assert len(away) == 1 and "we are back on Monday 30 November 2026 at 09:00" in away[0]
