@@ -293,6 +293,8 @@ def test_make_run_weekend_message_rotation_and_target_warning_with_the_dev_clock
         assert run("rotation")["did"] == []
         announced = [p for p in posts() if p["channel"] == "C0TRIAGE" and "is the Support Hero" in p["text"]]
         assert len(announced) == 1 and announced[0]["text"].startswith(":superhero: <@U0HERO2>")
+        topics = [c["params"] for c in get(f"{fake_slack}/_fake/calls?method=conversations.setTopic")[1]]
+        assert len(topics) == 1 and "Bo Agent" in topics[0]["topic"]
 
         assert run("opening_digest")["did"] == ["digest 2026-11-30: 1"]
         assert run("opening_digest")["did"] == []
@@ -375,7 +377,17 @@ def test_make_run_api_digest_and_dashboard_agree(tmp_path: Any) -> None:
                                       if "/dashboard?" in c["params"]["text"]])
         link = re.search(r"(http://127\.0\.0\.1:\d+/dashboard\?\S+)", ephemeral[0])
         assert link is not None
+        board = get(f"{api}/api/analytics/leaderboard?stint=current", token="dev-token-ada")[1]
+        assert board["stint"] == 2 and board["hero"] == "bo"
+        rows = {r["member_id"]: r for r in board["rows"]}
+        assert (rows["ada"]["first_responses"], rows["ada"]["solved"], rows["ada"]["targets_met"]) \
+            == (1, 1, 1)
+        assert (rows["bo"]["first_responses"], rows["bo"]["solved"], rows["bo"]["targets_met"]) \
+            == (1, 0, 1)
         with chromium_page(link.group(1) + "&from=2026-11-30&to=2026-12-06&group=week") as page:
+            table = page.evaluate("""(() => Object.fromEntries([...document.querySelectorAll(
+                '#leaderboard tbody tr[data-member]')].map(tr => [tr.dataset.member,
+                [...tr.querySelectorAll('td')].map(td => td.textContent)])))()""")
             seen = page.evaluate("""(() => {
               const tile = m => document.querySelector(`.tile[data-metric="${m}"] .value`).textContent;
               const bars = {};
@@ -388,3 +400,10 @@ def test_make_run_api_digest_and_dashboard_agree(tmp_path: Any) -> None:
             })()""")
         assert seen == {"opened": "3", "solved": "1", "backlog": "2", "median": "45m", "rate": "100 %",
                         "bars": {"email": 1, "github": 1, "slack": 1}}
+        # the page's leaderboard is the API's: triaged, first responses, replies, median, solved, targets met
+        from chalicelib.dashboard import format_duration
+        assert table == {member: [str(r["triaged"]), str(r["first_responses"]), str(r["replies"]),
+                                  format_duration(r["median_first_response"]), str(r["solved"]),
+                                  f"{r['targets_met']} / {r['targets_met'] + r['targets_missed']}"
+                                  if r["targets_met"] + r["targets_missed"] else "0"]
+                         for member, r in rows.items()}
