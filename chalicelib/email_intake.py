@@ -48,6 +48,31 @@ from chalicelib.tickets import (
 
 ACK_WINDOW = dt.timedelta(hours=24)
 _TOKEN = re.compile(r"^[a-z2-7]{16}$")
+UNVERIFIED_TEAM_TAG = "unverified-team-address"
+
+
+def _domain(address: str | None) -> str:
+    return (address or "").strip().strip("<>").rpartition("@")[2].lower().rstrip(".")
+
+
+def _aligned(a: str, b: str) -> bool:
+    """Relaxed DMARC-style alignment: the same domain, or one a subdomain of the other."""
+    return bool(a and b) and (a == b or a.endswith("." + b) or b.endswith("." + a))
+
+
+def sender_authenticated(verdicts: dict[str, Any], envelope_sender: str | None, from_address: str | None) -> bool:
+    """Do SES's verdicts show that the ``From`` address is really the sender's?
+
+    DMARC must not FAIL, and DKIM must PASS, or SPF must PASS for an envelope sender aligned with
+    the ``From`` domain (SPF vouches for the envelope, not for the header a person reads). A missing
+    verdict counts as not passed: fail closed.
+    """
+    verdict = {k: str(verdicts.get(k) or "").upper() for k in ("spf", "dkim", "dmarc")}
+    if verdict["dmarc"] == "FAIL":
+        return False
+    if verdict["dkim"] == "PASS" or verdict["dmarc"] == "PASS":
+        return True
+    return verdict["spf"] == "PASS" and _aligned(_domain(envelope_sender), _domain(from_address))
 
 
 @dataclass(frozen=True)
@@ -111,9 +136,11 @@ class EmailIntake:
         mailer: Callable[[], Mailer],
         support_address: str | None,
         on_opened: Callable[[Ticket], None] | None = None,
+        on_unverified: Callable[[Ticket, str, dict[str, Any], str], None] | None = None,
         mail_bucket: str,
         ack_enabled: bool,
     ) -> None:
+        self.on_unverified = on_unverified
         self.tickets = tickets
         self.directory = directory
         self.clock = clock
@@ -219,17 +246,36 @@ class EmailIntake:
             return EmailOutcome("bounce-recorded", number_of(ticket))
 
         member = directory.member_by_email(parsed.from_address)
+        envelope = (message.get("mail") or {}).get("source")
+        if member is not None and not (parsed.from_unambiguous
+                                       and sender_authenticated(verdicts, envelope, parsed.from_address)):
+            member = None  # a team address that SES could not authenticate: a stranger's words
+            unverified = True
+        else:
+            unverified = False
         if ticket is not None:
             role = AGENT if member else CUSTOMER
             new = self._message(parsed, message, role, parsed.reply_text, ses_id)
             if member:
                 new = NewMessage(**{**new.__dict__, "author_id": member.id, "author_name": member.name})
+            elif unverified:
+                new = NewMessage(**{**new.__dict__, "moves_state": False})
             result = self.tickets.append(ticket, new, idempotency_ref=own_ref)
             if result.message is not None:
                 self._attach(ticket.ticket_id, result.message, parsed, message, ses_id)
-            self._flag_auth(result.ticket, verdicts)
+            self._flag_auth(result.ticket, verdicts, unverified)
+            if unverified:
+                self._tell_unverified(result.ticket, parsed, verdicts, ses_id)
             return EmailOutcome("appended" if result.appended else "duplicate", number_of(ticket))
-        return self._open(parsed, message, directory, own_ref, ses_id)
+        return self._open(parsed, message, directory, own_ref, ses_id, unverified)
+
+    def _tell_unverified(self, ticket: Ticket, parsed: ParsedEmail, verdicts: dict[str, Any], ses_id: str) -> None:
+        """The Hero hears of mail that claimed a team address without proof (once per mail)."""
+        count("InboundEmailsUnverifiedTeamAddress")
+        logger.warning("mail claims a team address but is not authenticated",
+                       extra={"ticket_number": ticket.number, "delivery_id": ses_id})
+        if self.on_unverified is not None:
+            self.on_unverified(ticket, str(parsed.from_address), verdicts, ses_id)
 
     def _token(self, address: str) -> str | None:
         if not self.support_address or "@" not in address:
@@ -277,13 +323,15 @@ class EmailIntake:
             Message.email_message_id.set(parsed.message_id) if parsed.message_id else Message.email_message_id.remove(),
         ])
 
-    def _flag_auth(self, ticket: Ticket, verdicts: dict[str, Any]) -> None:
+    def _flag_auth(self, ticket: Ticket, verdicts: dict[str, Any], unverified: bool = False) -> None:
         failed = {f"{k}-fail" for k in ("spf", "dkim", "dmarc") if str(verdicts.get(k, "")).upper() == "FAIL"}
+        if unverified:
+            failed.add(UNVERIFIED_TEAM_TAG)
         if failed and not failed <= set(ticket.tags or ()):
             ticket.update(actions=[Ticket.tags.add(failed)], add_version_condition=False)
 
     def _open(self, parsed: ParsedEmail, message: dict[str, Any], directory: Directory, own_ref: str,
-              ses_id: str) -> EmailOutcome:
+              ses_id: str, unverified: bool = False) -> EmailOutcome:
         customer = directory.customer_for_email(parsed.from_address)
         tier = customer.tier if customer else "community"
         token = new_token()
@@ -291,7 +339,10 @@ class EmailIntake:
         first = self._message(parsed, message, CUSTOMER, parsed.text, ses_id)
         verdicts = message.get("verdicts") or {}
         flags = tuple(f"{k}-fail" for k in ("spf", "dkim", "dmarc") if str(verdicts.get(k, "")).upper() == "FAIL")
-        guard = loop_guard(parsed, (message.get("mail") or {}).get("source"), {self.support_address or ""})
+        auto = loop_guard(parsed, (message.get("mail") or {}).get("source"), {self.support_address or ""})
+        if unverified:
+            flags += (UNVERIFIED_TEAM_TAG,)
+        guard = auto or (UNVERIFIED_TEAM_TAG if unverified else None)  # no mail from us to a forged team address
         cmd = OpenTicket(
             ticket_id=ticket_id,
             channel="email",
@@ -312,7 +363,7 @@ class EmailIntake:
             tier=tier,
             priority=directory.settings.priority_for(tier),
             first=first,
-            tags=(("auto-submitted",) if guard else ()) + flags,
+            tags=(("auto-submitted",) if auto else ()) + flags,
             refs=tuple(r for r in (own_ref if own_ref != ticket_id else None, f"email-token:{token}") if r),
         )
         result = self.tickets.open(cmd)
@@ -324,6 +375,8 @@ class EmailIntake:
             self._acknowledge(ticket, result.lease, parsed, directory)
         if self.on_opened is not None:
             self.on_opened(ticket)  # idempotent: a retry after a failure here still announces once
+        if unverified:
+            self._tell_unverified(ticket, parsed, verdicts, ses_id)
         if result.created:
             return EmailOutcome("opened", number_of(ticket))
         self._ensure_acknowledged(ticket, parsed, message, directory)

@@ -113,7 +113,7 @@ def build_services(
     email_intake = EmailIntake(
         tickets=tickets, directory=directory, clock=clock, get_object=aws.get_object, put_object=aws.put_object,
         mailer=mailer, support_address=settings.support_address, mail_bucket=settings.mail_bucket,
-        ack_enabled=settings.email_ack_enabled, on_opened=opened,
+        ack_enabled=settings.email_ack_enabled, on_opened=opened, on_unverified=followups.unverified_sender,
     )
     return Services(
         settings=settings,

@@ -79,6 +79,9 @@ class NewMessage:
     edit_version: str | None = None
     deleted: bool = False
     delivery_status: str | None = None
+    # False: recorded in the conversation only; the ticket's status, owner and response clocks
+    # stay as they were (mail that claims a team address but failed authentication).
+    moves_state: bool = True
 
     @property
     def key(self) -> str:
@@ -393,6 +396,8 @@ class TicketService:
     @staticmethod
     def _apply(ticket: Ticket, m: NewMessage) -> None:
         """The effect of one message on the ticket's state (pure; order-independent)."""
+        if not m.moves_state:
+            return
         if m.role == CUSTOMER:
             if ticket.last_customer_message_at is None or m.at > ticket.last_customer_message_at:
                 ticket.last_customer_message_at = m.at

@@ -138,7 +138,8 @@ class Stack:
         return getattr(self.client.http, method.lower())(path, headers=h, body=raw)
 
     def email(self, raw: bytes, *, verdicts: dict[str, str] | None = None, form: str = "s3",
-              recipients: list[str] | None = None, at: datetime.datetime | None = None) -> str:
+              recipients: list[str] | None = None, at: datetime.datetime | None = None,
+              source: str | None = None) -> str:
         """Deliver a raw email the way SES does: stored in S3 (or inline), notified through SNS
         to the email Lambda, then the worker. Returns the SES message id."""
         import uuid
@@ -149,8 +150,10 @@ class Stack:
         ses_id = uuid.uuid4().hex
         notification = ses_notification(ses_id, raw, settings.mail_bucket, verdicts=verdicts, form=form,
                                         recipients=recipients or ["hey@example.com"])
-        if at is not None:  # when SES received it (the services' clock in time-travelling tests)
-            notification["mail"]["timestamp"] = at.isoformat(timespec="milliseconds")
+        # When SES received it: the services' clock (never the wall clock: the tests pass at any hour).
+        notification["mail"]["timestamp"] = (at or self.services.clock.now()).isoformat(timespec="milliseconds")
+        if source is not None:  # the envelope sender (MAIL FROM), which SPF vouches for
+            notification["mail"]["source"] = source
         if form == "s3":
             self.services.aws.put_object(settings.mail_bucket, f"inbound/{ses_id}", raw)
         event = self.client.events.generate_sns_event(message=json.dumps(notification))
@@ -289,7 +292,7 @@ def ses_notification(ses_id: str, raw: bytes, bucket: str, *, verdicts: dict[str
     )
     notification: dict[str, Any] = {
         "notificationType": "Received",
-        "mail": {"timestamp": datetime.datetime.now(datetime.UTC).isoformat(timespec="milliseconds"),
+        "mail": {"timestamp": None,  # set by the caller from its clock
                  "source": "sender@example.net",
                  "messageId": ses_id, "destination": recipients or ["hey@example.com"]},
         "receipt": {"recipients": recipients or ["hey@example.com"], "action": action,

@@ -11,11 +11,11 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 from email import policy
-from email.headerregistry import Address
 from email.message import EmailMessage, Message
 from email.parser import BytesParser
-from email.utils import getaddresses, parsedate_to_datetime
+from email.utils import parsedate_to_datetime
 
+from chalicelib.mail.addresses import Mailbox, parse_mailboxes
 from chalicelib.mail.text import html_to_text, strip_quoted
 
 MAX_TEXT_CHARS = 64 * 1024
@@ -55,6 +55,7 @@ class ParsedEmail:
     x_autoreply: bool
     is_delivery_report: bool
     reported_message_ids: list[str] = field(default_factory=list)
+    from_unambiguous: bool = False
 
 
 def clean(value: str) -> str:
@@ -94,18 +95,18 @@ def _header(msg: Message, name: str) -> str | None:
         return None
 
 
-def _addresses(msg: Message, name: str) -> list[tuple[str, str]]:
-    try:
-        header = msg.get(name)
-        if header is not None and hasattr(header, "addresses"):
-            return [(clean(a.display_name), clean(a.addr_spec).lower()) for a in header.addresses
-                    if isinstance(a, Address) and a.addr_spec and "@" in a.addr_spec]
-    except Exception:  # noqa: BLE001, S110 - fall back to the lenient parser below
-        pass
-    raw = _header(msg, name)
-    if not raw:
-        return []
-    return [(clean(n), clean(a).lower()) for n, a in getaddresses([raw]) if a and "@" in a]
+def _raw_headers(msg: Message, name: str) -> list[str]:
+    """Every occurrence of a header as it stood in the message, undecoded."""
+    items = msg.raw_items() if isinstance(msg, EmailMessage) else msg.items()
+    return [clean(str(value)) for key, value in items if key.lower() == name.lower()]
+
+
+def _addresses(msg: Message, name: str) -> list[Mailbox]:
+    """The mailboxes of an address header, read from its raw text (``chalicelib.mail.addresses``)."""
+    found: list[Mailbox] = []
+    for raw in _raw_headers(msg, name):
+        found += parse_mailboxes(raw)
+    return found
 
 
 def _decode_part(part: Message) -> str:
@@ -207,7 +208,9 @@ def parse_email(raw: bytes) -> ParsedEmail:
     content_type = msg.get_content_type()
     # Delivery-status and disposition (read-receipt) reports alike are machine-made mail.
     is_report = content_type == "multipart/report"
-    sender = senders[0][1] if senders else None
+    sender = senders[0].address if senders else None
+    # One From header holding one mailbox, parsed without guessing: the only shape that may name a team member.
+    from_unambiguous = len(senders) == 1 and senders[0].clean and len(_raw_headers(msg, "From")) == 1
     local = (sender or "").split("@", 1)[0].lower()
     if local in ("mailer-daemon", "postmaster"):
         is_report = True
@@ -218,9 +221,10 @@ def parse_email(raw: bytes) -> ParsedEmail:
         in_reply_to=message_ids(_header(msg, "In-Reply-To")),
         references=message_ids(_header(msg, "References")),
         from_address=sender,
-        from_name=clean(senders[0][0]) or None if senders else None,
-        to=[a for _, a in _addresses(msg, "To")],
-        cc=[a for _, a in _addresses(msg, "Cc")],
+        from_name=senders[0].name if senders else None,
+        from_unambiguous=from_unambiguous,
+        to=[m.address for m in _addresses(msg, "To")],
+        cc=[m.address for m in _addresses(msg, "Cc")],
         subject=subject,
         date=date,
         text=text,
