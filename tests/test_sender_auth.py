@@ -195,3 +195,20 @@ def test_two_from_headers_are_ambiguous() -> None:
     assert parsed.from_address == "ada@example.com" and not parsed.from_unambiguous
     single = parse_email(b"From: Ada Hero <ada@example.com>\r\nSubject: x\r\n\r\nhi\r\n")
     assert single.from_unambiguous
+
+
+def test_outbound_headers_hold_customer_text_on_one_line() -> None:
+    from email import policy
+    from email.parser import BytesParser
+
+    from chalicelib.channels.email import Mailer
+
+    mailer = Mailer(ses=lambda: None, region="us-east-1", support_address="hey@example.com")
+    msg = mailer.build(to="eve@acme.example", to_name="Eve\r\nBcc: victim@evil.example",
+                       subject="Help\r\nBcc: victim2@evil.example\u2028X-Injected: 1", text="hi",
+                       from_name="Ada\nReply-To: evil@evil.example", reply_to=None, in_reply_to=None, references=[])
+    parsed = BytesParser(policy=policy.default).parsebytes(msg.as_bytes())
+    assert parsed.get_all("Bcc") is None and parsed.get("X-Injected") is None
+    assert parsed.get_all("Reply-To") is None
+    assert [a.addr_spec for a in parsed["To"].addresses] == ["eve@acme.example"]
+    assert parsed["Subject"] == "Help Bcc: victim2@evil.example X-Injected: 1"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from email.message import EmailMessage
@@ -19,6 +20,15 @@ class SentMail:
     @property
     def ids(self) -> list[str]:
         return [self.message_id, self.ses_rewritten_id]
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]+")
+
+
+def header_text(value: str | None) -> str:
+    """Text from outside (a customer's name, a subject) made fit for one header line: control
+    characters, CR and LF above all, become spaces, so no text can start a header of its own."""
+    return " ".join(_CONTROL.sub(" ", value or "").split())
 
 
 def reply_address(support_address: str, token: str) -> str:
@@ -52,11 +62,11 @@ class Mailer:
     ) -> EmailMessage:
         domain = self.support_address.partition("@")[2] or "localhost"
         msg = EmailMessage()
-        msg["From"] = formataddr((from_name, self.support_address))
-        msg["To"] = formataddr((to_name or "", to))
+        msg["From"] = formataddr((header_text(from_name), self.support_address))
+        msg["To"] = formataddr((header_text(to_name), header_text(to)))
         if reply_to:
             msg["Reply-To"] = reply_to
-        msg["Subject"] = subject
+        msg["Subject"] = header_text(subject)
         msg["Date"] = formatdate(usegmt=True)
         msg["Message-ID"] = make_msgid(domain=domain)
         if in_reply_to:
