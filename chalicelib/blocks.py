@@ -6,6 +6,7 @@ from typing import Any
 
 from chalicelib.directory import PRIORITIES
 from chalicelib.models.tickets import Ticket
+from chalicelib.mrkdwn import Mrkdwn, join, md, mention
 from chalicelib.tickets import STATUSES
 
 ACTION_PRIORITY, ACTION_ASSIGNEE, ACTION_STATUS = "ticket_priority", "ticket_assignee", "ticket_status"
@@ -16,11 +17,11 @@ def _option(value: str) -> dict[str, Any]:
     return {"text": {"type": "plain_text", "text": value.capitalize()}, "value": value}
 
 
-def ticket_text(ticket: Ticket, assignee_slack: str | None) -> str:
-    owner = f"<@{assignee_slack}>" if assignee_slack else (ticket.assignee or "nobody yet")
-    return (f":ticket: Ticket *#{ticket.number}*: {ticket.subject}\n"
-            f"*Status* {ticket.status} · *Priority* {ticket.priority} · *Owner* {owner}"
-            + (f" · *Tags* {', '.join(sorted(ticket.tags))}" if ticket.tags else ""))
+def ticket_text(ticket: Ticket, assignee_slack: str | None) -> Mrkdwn:
+    owner = mention(assignee_slack) if assignee_slack else (ticket.assignee or "nobody yet")
+    tags = md(" · *Tags* {}", ", ".join(sorted(ticket.tags))) if ticket.tags else ""
+    return md(":ticket: Ticket *#{}*: {}\n*Status* {} · *Priority* {} · *Owner* {}{}",
+              ticket.number, ticket.subject, ticket.status, ticket.priority, owner, tags)
 
 
 def ticket_blocks(ticket: Ticket, assignee_slack: str | None) -> list[dict[str, Any]]:
@@ -51,22 +52,35 @@ def ticket_blocks(ticket: Ticket, assignee_slack: str | None) -> list[dict[str, 
     ]
 
 
+def clip(lines: list[Mrkdwn], limit: int = 2900) -> Mrkdwn:
+    """Whole lines up to Slack's section limit (cutting inside an escape or a link would break it)."""
+    kept: list[Mrkdwn] = []
+    size = 0
+    for line in lines:
+        size += len(line) + 1
+        if size > limit:
+            kept.append(Mrkdwn("…"))
+            break
+        kept.append(line)
+    return join("\n", kept)
+
+
 def home_view(member_name: str, awaiting: list[Ticket], unassigned: list[Ticket], now_ts: float,
-              hero_line: str | None = None) -> dict[str, Any]:
-    def line(t: Ticket) -> str:
+              hero_line: Mrkdwn | str | None = None) -> dict[str, Any]:
+    def line(t: Ticket) -> Mrkdwn:
         age_h = max(0, int((now_ts - t.created_at.timestamp()) // 3600)) if t.created_at else 0
         age = f"{age_h // 24}d" if age_h >= 48 else f"{age_h}h"
-        return (f"*#{t.number}* {t.subject} — {t.channel}, {t.customer_id or t.tier or 'community'}, "
-                f"{t.priority}, {age} old")
+        return md("*#{}* {} — {}, {}, {}, {} old", t.number, t.subject, t.channel,
+                  t.customer_id or t.tier or "community", t.priority, age)
 
     def section(title: str, tickets: list[Ticket]) -> list[dict[str, Any]]:
-        body = "\n".join(line(t) for t in tickets) or "_Nothing here._"
+        body = clip([line(t) for t in tickets]) or Mrkdwn("_Nothing here._")
         return [{"type": "header", "text": {"type": "plain_text", "text": title}},
-                {"type": "section", "text": {"type": "mrkdwn", "text": body[:2900]}}]
+                {"type": "section", "text": {"type": "mrkdwn", "text": body}}]
 
     hero = [{"type": "context", "elements": [{"type": "mrkdwn", "text": hero_line}]}] if hero_line else []
     return {"type": "home", "blocks": [
-        {"type": "section", "text": {"type": "mrkdwn", "text": f"Hi {member_name} :wave:"}},
+        {"type": "section", "text": {"type": "mrkdwn", "text": md("Hi {} :wave:", member_name)}},
         *hero,
         *section("Waiting for your reply", awaiting),
         {"type": "divider"},

@@ -18,6 +18,7 @@ from chalicelib.channels.github import GitHubApi
 from chalicelib.channels.slack import SlackApi
 from chalicelib.directory_store import DirectoryStore
 from chalicelib.models.tickets import Message, Ticket
+from chalicelib.mrkdwn import md, quote, readable
 from chalicelib.observability import count, logger
 from chalicelib.queue import EventQueue
 from chalicelib.tickets import CUSTOMER, TicketService, number_of
@@ -89,6 +90,8 @@ class ReplyDelivery:
             if found is not None:
                 return found
         member = self.directory.load().member(message.author_id or "")
+        # Replies and notices are plain text (they go out by email and GitHub too): the Slack boundary
+        # escapes them, so what an agent typed, or a notice quoting an issue title, shows literally.
         return self.slack.post(
             channel=channel,
             thread_ts=thread_ts,
@@ -167,9 +170,10 @@ class OwnerNotices:
             if exc.cause_response_code == "ConditionalCheckFailedException":
                 return DeliveryOutcome("throttled", number_of(ticket))
             raise
-        summary = f"*#{ticket.number}* {ticket.subject} ({ticket.channel}, {ticket.priority})"
-        text = (f":handshake: Ticket {summary} was handed over to you.\n>{note}" if note
-                else f":ticket: Ticket {summary} is now yours.")
+        summary = md("*#{}* {} ({}, {})", ticket.number, ticket.subject, ticket.channel, ticket.priority)
+        # The note may come from a Slack command: its markup is shown as names, never re-posted live.
+        text = (md(":handshake: Ticket {} was handed over to you.\n{}", summary, quote(readable(note))) if note
+                else md(":ticket: Ticket {} is now yours.", summary))
         try:
             self.slack.direct_message(member.slack_user_id, text)
         except Exception:

@@ -17,11 +17,12 @@ from chalicelib.dashboard import format_duration, format_rate
 from chalicelib.directory import Directory
 from chalicelib.directory_store import DirectoryStore
 from chalicelib.followups import JobReport
+from chalicelib.mrkdwn import Mrkdwn, join, link, md
 from chalicelib.rotation import RotationStore, Sprint
 
 
 def digest_blocks(title: str, report: dict[str, Any], board: dict[str, Any] | None,
-                  link: str | None = None) -> tuple[str, list[dict[str, Any]]]:
+                  dashboard: str | None = None) -> tuple[str, list[dict[str, Any]]]:
     """Block Kit for a period's figures (and a stint's leaderboard); returns (fallback text, blocks)."""
     t = report["totals"]
     frt, res, targets = t["first_response"], t["resolution"], t["targets"]
@@ -39,18 +40,20 @@ def digest_blocks(title: str, report: dict[str, Any], board: dict[str, Any] | No
         {"type": "header", "text": {"type": "plain_text", "text": title}},
         {"type": "context", "elements": [{"type": "mrkdwn", "text":
             f"{report['from']} – {report['to']} · business hours, {report['timezone']}"}]},
-        {"type": "section", "fields": [{"type": "mrkdwn", "text": f"*{k}*\n{v}"} for k, v in fields]},
+        {"type": "section", "fields": [{"type": "mrkdwn", "text": md("*{}*\n{}", k, v)} for k, v in fields]},
         {"type": "context", "elements": [{"type": "mrkdwn", "text": f"By channel: {channels} · by tier: {tiers}"}]},
     ]
     if board and board.get("rows"):
-        lines = [f"*Stint {board['stint']}* ({board['start']} – {board['end']}), Hero {board['hero_name']}"]
+        lines = [md("*Stint {}* ({} – {}), Hero {}", board["stint"], board["start"], board["end"], board["hero_name"])]
         for i, row in enumerate(board["rows"], 1):
-            lines.append(f"{i}. {row['name']}: {row['first_responses']} first responses "
-                         f"(median {format_duration(row['median_first_response'])}), {row['replies']} replies, "
-                         f"{row['solved']} solved, {row['triaged']} triaged, {row['targets_met']} targets met")
-        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(lines)}})
+            lines.append(md("{}. {}: {} first responses (median {}), {} replies, {} solved, {} triaged, "
+                            "{} targets met", i, row["name"], row["first_responses"],
+                            format_duration(row["median_first_response"]), row["replies"], row["solved"],
+                            row["triaged"], row["targets_met"]))
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": join("\n", lines)}})
     blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text":
-        f"<{link}|Open the dashboard>" if link else "The charts: `/ticket dashboard` sends you a private link."}]})
+        link(dashboard, "Open the dashboard") if dashboard
+        else Mrkdwn("The charts: `/ticket dashboard` sends you a private link.")}]})
     text = (f"{title}: {t['opened']} opened, {t['solved']} solved, backlog {t['backlog']}, first response median "
             f"{format_duration(frt['median'])}, targets met {format_rate(targets['rate'])}")
     return text, blocks

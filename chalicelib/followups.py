@@ -26,6 +26,7 @@ from chalicelib.directory import Directory, TeamMember
 from chalicelib.directory_store import DirectoryStore
 from chalicelib.models.directory import ANSWERED_PARTITION, WATCH_PARTITION, DirectoryItem
 from chalicelib.models.tickets import Ticket
+from chalicelib.mrkdwn import Mrkdwn, join, link, md, mention, quote
 from chalicelib.observability import logger
 from chalicelib.queue import EventQueue
 from chalicelib.rotation import RotationStore, Sprint
@@ -58,14 +59,15 @@ def permalink(channel: str, ts: str) -> str:
     return f"https://slack.com/archives/{channel}/p{ts.replace('.', '')}"
 
 
-def ticket_line(ticket: Ticket, calendar: Any, directory: Directory | None = None) -> str:
+def ticket_line(ticket: Ticket, calendar: Any, directory: Directory | None = None) -> Mrkdwn:
     """``#12 [email, enterprise] Subject (Sat 28 Nov 10:02)`` for digests."""
     when = calendar.local(ticket.created_at).strftime("%a %d %b %H:%M") if ticket.created_at else "?"
     who = ""
     if directory is not None and ticket.assignee:
         member = directory.member(ticket.assignee)
         who = f" · {member.name if member else ticket.assignee}"
-    return f"*#{ticket.number}* [{ticket.channel}, {ticket.tier or 'community'}] {ticket.subject} ({when}){who}"
+    return md("*#{}* [{}, {}] {} ({}){}", ticket.number, ticket.channel, ticket.tier or "community", ticket.subject,
+              when, who)
 
 
 class FollowUps:
@@ -101,7 +103,7 @@ class FollowUps:
         member = directory.member(member_id) if member_id else None
         if member is None:
             return "nobody (the roster is empty)"
-        return f"<@{member.slack_user_id}>" if member.slack_user_id else member.name
+        return mention(member.slack_user_id) if member.slack_user_id else member.name
 
     def _paged(self, query: Callable[[dict[str, Any] | None], Any]) -> Iterator[Any]:
         start: dict[str, Any] | None = None
@@ -156,9 +158,21 @@ class FollowUps:
         due = ""
         if ticket.due_at is not None:
             due = f"; first response due {directory.settings.calendar().describe(ticket.due_at)}"
-        self._tell(directory, hero, f":inbox_tray: New ticket {ticket_line(ticket, directory.settings.calendar())} "
-                                    f"{verb}{due}.")
+        self._tell(directory, hero, md(":inbox_tray: New ticket {} {}{}.",
+                                       ticket_line(ticket, directory.settings.calendar()), verb, due))
         return hero
+
+    def unverified_sender(self, ticket: Ticket, address: str, verdicts: dict[str, Any], mail_id: str) -> None:
+        """Tell the Hero, once per mail, that a mail claimed a team address without passing authentication."""
+        from chalicelib.mrkdwn import md
+
+        directory = self.directory.load()
+        hero = self.rotation.current_hero(directory.settings, cached=True)
+        checks = ", ".join(f"{k.upper()} {str(verdicts.get(k) or 'missing').upper()}" for k in ("spf", "dkim", "dmarc"))
+        text = md(":warning: Ticket *#{}* ({}): a mail from the team address {} did not prove it came from there "
+                  "({}). It is recorded as a customer message, tagged `unverified-team-address`; nothing was sent "
+                  "and the ticket did not change.", ticket.number, ticket.subject, address, checks)
+        self.claims.once("unverified-sender", mail_id, lambda: self._tell(directory, hero, text))
 
     # -- the rotation ---------------------------------------------------------------
     def rotate(self) -> JobReport:
@@ -193,10 +207,10 @@ class FollowUps:
         if not channel:
             return
         nxt = self.rotation.sprint(directory.settings, sprint.number + 1)
-        self.slack.post(channel=channel, text=(
-            f":superhero: {self._mention(directory, sprint.hero)} is the Support Hero for sprint {sprint.number} "
-            f"({sprint.start:%a %d %b} – {sprint.end:%a %d %b}). New tickets land in their queue. "
-            f"Next up: {self._mention(directory, nxt.hero)} from {nxt.start:%a %d %b}."))
+        self.slack.post(channel=channel, text=md(
+            ":superhero: {} is the Support Hero for sprint {} ({:%a %d %b} – {:%a %d %b}). New tickets land in "
+            "their queue. Next up: {} from {:%a %d %b}.", self._mention(directory, sprint.hero), sprint.number,
+            sprint.start, sprint.end, self._mention(directory, nxt.hero), nxt.start))
 
     def _topic(self, directory: Directory, sprint: Sprint) -> None:
         settings = directory.settings
@@ -204,9 +218,8 @@ class FollowUps:
         member = directory.member(sprint.hero or "")
         if not channel or member is None:
             return
-        who = f"{member.name} (<@{member.slack_user_id}>)" if member.slack_user_id else member.name
-        self.slack.client.conversations_setTopic(
-            channel=channel, topic=f"Support Hero until {sprint.end:%a %d %b}: {who}")
+        who = md("{} ({})", member.name, mention(member.slack_user_id)) if member.slack_user_id else member.name
+        self.slack.set_topic(channel, md("Support Hero until {:%a %d %b}: {}", sprint.end, who))
 
     def _handoff(self, directory: Directory, sprint: Sprint) -> None:
         """The new Hero's digest: open, unassigned, awaiting reply, due soonest."""
@@ -218,35 +231,35 @@ class FollowUps:
             lambda start: Ticket.by_status.query("open", limit=PAGE, last_evaluated_key=start)))
         new_count = sum(1 for _ in self._paged(
             lambda start: Ticket.by_status.query("new", limit=PAGE, last_evaluated_key=start)))
-        lines = [f":wave: You are the Support Hero for sprint {sprint.number} "
-                 f"({sprint.start:%a %d %b} – {sprint.end:%a %d %b}). Here is where things stand:",
-                 f"*{new_count + open_count}* tickets open, *{len(unassigned)}* unassigned."]
+        lines = [md(":wave: You are the Support Hero for sprint {} ({:%a %d %b} – {:%a %d %b}). "
+                    "Here is where things stand:", sprint.number, sprint.start, sprint.end),
+                 md("*{}* tickets open, *{}* unassigned.", new_count + open_count, len(unassigned))]
 
         def section(title: str, tickets: list[Ticket], extra: Callable[[Ticket], str] = lambda t: "") -> None:
-            lines.append(f"\n*{title}* ({len(tickets)})")
-            lines.extend(f"• {ticket_line(t, calendar, directory)}{extra(t)}" for t in tickets)
+            lines.append(md("\n*{}* ({})", title, len(tickets)))
+            lines.extend(md("• {}{}", ticket_line(t, calendar, directory), extra(t)) for t in tickets)
             if not tickets:
-                lines.append("• none")
+                lines.append(Mrkdwn("• none"))
 
         section("Unassigned", unassigned)
         section("Waiting for your reply", awaiting)
         section("Response due soonest", due,
                 lambda t: f" — due {calendar.describe(t.due_at)}" if t.due_at else "")
-        self._tell(directory, sprint.hero, "\n".join(lines))
+        self._tell(directory, sprint.hero, join("\n", lines))
 
     def _outgoing(self, directory: Directory, previous: Sprint, sprint: Sprint) -> None:
         calendar = directory.settings.calendar()
         held = [t for t in self._paged(lambda start: Ticket.by_assignee.query(
                     previous.hero, limit=PAGE, last_evaluated_key=start, scan_index_forward=True))
                 if t.status in UNSOLVED]
-        text = (f":relieved: Thanks for sprint {previous.number} as Support Hero! "
-                f"{self._mention(directory, sprint.hero)} takes over today.")
+        text = md(":relieved: Thanks for sprint {} as Support Hero! {} takes over today.", previous.number,
+                  self._mention(directory, sprint.hero))
         if held:
-            text += (f"\nYou still own {len(held)} open ticket(s); please hand over what you can "
-                     "(`/ticket handover <n> @someone <note>`):\n"
-                     + "\n".join(f"• {ticket_line(t, calendar)}" for t in held))
+            text += md("\nYou still own {} open ticket(s); please hand over what you can "
+                       "(`/ticket handover {} @someone {}`):\n{}", len(held), "<n>", "<note>",
+                       join("\n", [md("• {}", ticket_line(t, calendar)) for t in held]))
         else:
-            text += "\nYou hold no open tickets. Nicely done."
+            text += Mrkdwn("\nYou hold no open tickets. Nicely done.")
         self._tell(directory, previous.hero, text)
 
     # -- response targets --------------------------------------------------------------
@@ -273,13 +286,13 @@ class FollowUps:
             hours = directory.settings.target_hours(ticket.tier, ticket.due_kind)
             what = "first response" if ticket.due_kind == "first" else "next response"
             if new_stage == sla.WARNED:
-                text = (f":hourglass_flowing_sand: {ticket_line(ticket, calendar)}: 75 % of its {hours:g} h "
-                        f"{what} target is used; due {calendar.describe(ticket.due_at)}.")
+                text = md(":hourglass_flowing_sand: {}: 75 % of its {:g} h {} target is used; due {}.",
+                          ticket_line(ticket, calendar), hours, what, calendar.describe(ticket.due_at))
             else:
-                text = (f":rotating_light: {ticket_line(ticket, calendar)} missed its {hours:g} h {what} target "
-                        f"(due {calendar.describe(ticket.due_at)}).")
+                text = md(":rotating_light: {} missed its {:g} h {} target (due {}).",
+                          ticket_line(ticket, calendar), hours, what, calendar.describe(ticket.due_at))
             if not ticket.assignee:
-                text += " It has no owner: take it or assign it."
+                text += Mrkdwn(" It has no owner: take it or assign it.")
             ran, _ = self.claims.once("target-warning", f"{ticket.ticket_id}#{key}#{new_stage}",
                                       partial(self._tell, directory, recipient, text))
             (report.did if ran else report.skipped).append(f"{new_stage} #{ticket.number}")
@@ -342,13 +355,14 @@ class FollowUps:
                     note = " → assigned to you"
                 except Conflict:
                     note = " (changed meanwhile: check its owner)"
-            lines.append(f"• {ticket_line(t, calendar, directory)}{note}")
-        head = (f":sunrise: Good morning! While the team was away "
-                f"({calendar.local(closed_from):%a %d %b %H:%M} – {calendar.local(reopened):%a %d %b %H:%M}), ")
+            lines.append(md("• {}{}", ticket_line(t, calendar, directory), note))
+        head = md(":sunrise: Good morning! While the team was away ({:%a %d %b %H:%M} – {:%a %d %b %H:%M}), ",
+                  calendar.local(closed_from), calendar.local(reopened))
         if lines:
-            text = head + f"{len(lines)} ticket(s) came in with no answer yet, oldest first:\n" + "\n".join(lines)
+            text = head + md("{} ticket(s) came in with no answer yet, oldest first:\n{}", len(lines),
+                             join("\n", lines))
         else:
-            text = head + "nothing came in that still needs an answer."
+            text = head + Mrkdwn("nothing came in that still needs an answer.")
         self._tell(directory, hero, text)
         return len(lines)
 
@@ -383,9 +397,9 @@ class FollowUps:
                 report.skipped.append(f"answered {channel}:{ts}")
             else:
                 hours = directory.settings.community_missed_hours
-                text = (f":eyes: Nobody from the team has answered this community question for {hours:g} "
-                        f"business hour(s), and it has no ticket: {permalink(channel, ts)}\n"
-                        f"> {data.get('text') or ''}")
+                text = md(":eyes: Nobody from the team has answered this community question for {:g} "
+                          "business hour(s), and it has no ticket: {}\n{}", hours, link(permalink(channel, ts)),
+                          quote(str(data.get("text") or "")))
                 ran, _ = self.claims.once("community-missed", f"{channel}:{ts}",
                                           partial(self._tell, directory, hero, text))
                 (report.did if ran else report.skipped).append(f"missed {channel}:{ts}")

@@ -30,10 +30,12 @@ import re
 import string
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote as urlquote
+from urllib.parse import urlsplit
 
 __all__ = [
-    "Mrkdwn", "escape", "join", "link", "md", "mention", "readable", "render_blocks", "render_payload", "safe",
+    "Mrkdwn", "escape", "join", "link", "md", "mention", "quote", "readable", "render_blocks", "render_payload",
+    "safe",
 ]
 
 
@@ -93,6 +95,11 @@ def join(separator: str, parts: Iterable[str]) -> Mrkdwn:
     return Mrkdwn(separator).join(parts)
 
 
+def quote(text: str) -> Mrkdwn:
+    """``text`` (escaped) as a block quote, every line of it."""
+    return join("\n", [Mrkdwn(">") + line for line in (text.splitlines() or [""])])
+
+
 _SLACK_ID = re.compile(r"[UW][A-Z0-9]{2,}")
 
 
@@ -110,7 +117,7 @@ def link(url: str, label: str | None = None) -> Mrkdwn:
     if parts.scheme not in ("http", "https") or not parts.netloc:
         return safe(text)
     # In ``<url|label>`` the first "|" ends the URL and ">" ends the link: keep both out of the URL.
-    target = escape(quote(url, safe=":/?#[]@!$&'()*+,;=%~"))
+    target = escape(urlquote(url, safe=":/?#[]@!$&'()*+,;=%~"))
     return Mrkdwn(f"<{target}|{escape(text)}>") if label is not None else Mrkdwn(f"<{target}>")
 
 
@@ -215,6 +222,10 @@ def render_payload(payload: Mapping[str, Any] | None) -> dict[str, Any] | None:
     if payload is None:
         return None
     out = dict(payload)
+    # "@channel" written as plain text must stay plain: no asking Slack to turn names into mentions.
+    out.pop("link_names", None)
+    if out.get("parse") == "full":
+        out["parse"] = "none"
     for key in ("text", "topic", "purpose"):
         if isinstance(out.get(key), str):
             out[key] = safe(out[key])

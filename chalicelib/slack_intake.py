@@ -16,11 +16,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from slack_sdk.errors import SlackClientError
+
 from chalicelib.blocks import ticket_blocks
 from chalicelib.channels.slack import SlackApi, ts_to_datetime
 from chalicelib.directory import Customer, Directory, TeamMember
 from chalicelib.directory_store import DirectoryStore
 from chalicelib.models.tickets import Ticket
+from chalicelib.mrkdwn import md, mention, readable
 from chalicelib.observability import logger
 from chalicelib.slackrefs import message_source_id, ticket_id_for
 
@@ -105,6 +108,22 @@ class SlackIntake:
         customer = directory.customer_for_channel(channel)
         return (customer is not None or directory.is_community_channel(channel)), customer
 
+    def _name_of(self, directory: Directory, user_id: str) -> str | None:
+        """A mentioned user's name for :func:`readable` (the team's name, else Slack's; None on an error)."""
+        member = directory.member_by_slack(user_id)
+        if member is not None:
+            return member.name
+        try:
+            return self.slack.user(user_id).name
+        except SlackClientError:  # a name is a nicety: the id reads well enough
+            logger.warning("could not look up a mentioned Slack user")
+            return None
+
+    def _readable(self, text: str, directory: Directory) -> str:
+        """A Slack message as the plain text we store and show: mentions as names, links as text, so a
+        customer's ``<!channel>`` or ``<@U…>`` is never re-posted live (the Slack boundary escapes it)."""
+        return readable(text, lambda user_id: self._name_of(directory, user_id))
+
     def _new_message(
         self, channel: str, msg: dict[str, Any], directory: Directory, *, edit_version: str | None = None
     ) -> NewMessage:
@@ -116,7 +135,7 @@ class SlackIntake:
             source_id=message_source_id(channel, str(msg["ts"])),
             at=ts_to_datetime(str(msg["ts"])),
             role=AGENT if member else CUSTOMER,
-            text=str(msg.get("text") or ""),
+            text=self._readable(str(msg.get("text") or ""), directory),
             channel="slack",
             author_id=member.id if member else user,
             author_name=name,
@@ -184,11 +203,9 @@ class SlackIntake:
                 # A worker died holding the lease: it may have posted before it died.
                 ref = self.slack.find_own_post(channel, thread_ts, CONFIRMATION_EVENT, "ticket_id", ticket.ticket_id)
             if ref is None:
-                who = f" by <@{origin['opened_by_slack']}>" if origin.get("opened_by_slack") else ""
-                text = (
-                    f":ticket: Ticket *#{ticket.number}* opened{who}: {ticket.subject}\n"
-                    "The team will reply in this thread."
-                )
+                who = md(" by {}", mention(origin["opened_by_slack"])) if origin.get("opened_by_slack") else ""
+                text = md(":ticket: Ticket *#{}* opened{}: {}\nThe team will reply in this thread.",
+                          ticket.number, who, ticket.subject)
                 ref = self.slack.post(
                     channel=channel,
                     thread_ts=thread_ts,
@@ -258,8 +275,8 @@ class SlackIntake:
             if customer is not None and member is None:
                 return self._open(channel, event, directory, customer, team_id)
             if member is None and self.followups is not None:
-                self.followups.watch_question(channel, ts, str(event.get("user")), str(event.get("text") or ""),
-                                              directory)
+                self.followups.watch_question(channel, ts, str(event.get("user")),
+                                              self._readable(str(event.get("text") or ""), directory), directory)
                 return Outcome("watched:community-question")
             return Outcome("ignored:top-level-not-ticketed")
         ticket = self.tickets.find(ticket_id_for(channel, str(thread_ts)))

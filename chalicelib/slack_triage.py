@@ -28,6 +28,7 @@ from chalicelib.delivery import enqueue_delivery
 from chalicelib.directory import Directory, TeamMember
 from chalicelib.directory_store import DirectoryStore
 from chalicelib.models.tickets import Ticket
+from chalicelib.mrkdwn import Mrkdwn, join, link, md, mention
 from chalicelib.observability import logger
 from chalicelib.queue import EventQueue
 from chalicelib.rotation import RotationError, RotationStore, Sprint
@@ -69,8 +70,8 @@ class SlackTriage:
         if not channel or not ts or ts.startswith("none:"):
             return
         slack_id = self._slack_id(directory, ticket.assignee)
-        self.slack.client.chat_update(channel=channel, ts=ts, text=ticket_text(ticket, slack_id),
-                                      blocks=ticket_blocks(ticket, slack_id))
+        self.slack.update(channel=channel, ts=ts, text=ticket_text(ticket, slack_id),
+                          blocks=ticket_blocks(ticket, slack_id))
 
     def announce(self, ticket: Ticket) -> None:
         """Post an email or GitHub ticket in the triage channel, once; its thread is for internal notes."""
@@ -91,9 +92,9 @@ class SlackTriage:
             raise
         try:
             origin = ticket.origin or {}
-            where = (f"email from {origin.get('address')}" if ticket.channel == "email"
-                     else f"GitHub {origin.get('issue_url')}")
-            ts = self.slack.post(channel=channel, text=f"New {where}\n" + ticket_text(ticket, None),
+            where = (md("email from {}", origin.get("address")) if ticket.channel == "email"
+                     else md("GitHub {}", link(str(origin.get("issue_url") or ""))))
+            ts = self.slack.post(channel=channel, text=md("New {}\n{}", where, ticket_text(ticket, None)),
                                  blocks=ticket_blocks(ticket, None))
         except Exception:
             claim.delete()
@@ -107,9 +108,9 @@ class SlackTriage:
         awaiting = self.tickets.list_view("awaiting-reply", member.id, 50, None).tickets  # oldest first
         unassigned = self.tickets.list_view("unassigned", None, 50, None).tickets
         view = home_view(member.name, awaiting, unassigned, self.clock.time(), hero_line=self._hero_line(member))
-        self.slack.client.views_publish(user_id=member.slack_user_id, view=view)
+        self.slack.publish_home(member.slack_user_id, view)
 
-    def _hero_line(self, member: TeamMember) -> str | None:
+    def _hero_line(self, member: TeamMember) -> Mrkdwn | None:
         """"Support Hero until Sun 13 Dec: Bo Agent" at the top of App Home (None without a rotation)."""
         directory = self.directory.load()
         sprint = self.rotation.current(directory.settings, cached=True) if self.rotation else None
@@ -117,10 +118,10 @@ class SlackTriage:
         if sprint is None or hero is None:
             return None
         you = " (you)" if hero.id == member.id else ""
-        return f":superhero: Support Hero until {sprint.end:%a %d %b}: *{hero.name}*{you}"
+        return md(":superhero: Support Hero until {:%a %d %b}: *{}*{}", sprint.end, hero.name, you)
 
     def _say(self, channel: str, user: str, text: str) -> None:
-        self.slack.client.chat_postEphemeral(channel=channel, user=user, text=text)
+        self.slack.ephemeral(channel=channel, user=user, text=text)
 
     def _change(self, ticket: Ticket, member: TeamMember, change: Change, directory: Directory) -> list[str]:
         fresh = self.tickets.find(ticket.ticket_id) or ticket
@@ -171,11 +172,11 @@ class SlackTriage:
 
         def who(member_id: str | None) -> str:
             m = directory.member(member_id) if member_id else None
-            return (f"<@{m.slack_user_id}>" if m and m.slack_user_id else m.name) if m else "nobody"
+            return (mention(m.slack_user_id) if m and m.slack_user_id else m.name) if m else "nobody"
 
-        def line(s: Sprint) -> str:
+        def line(s: Sprint) -> Mrkdwn:
             note = f" ({s.note})" if s.note else ""
-            return f"• Sprint {s.number}, {s.start:%a %d %b} – {s.end:%a %d %b}: {who(s.hero)}{note}"
+            return md("• Sprint {}, {:%a %d %b} – {:%a %d %b}: {}{}", s.number, s.start, s.end, who(s.hero), note)
 
         if cmd.verb == "help":
             return HERO_USAGE
@@ -183,18 +184,19 @@ class SlackTriage:
             current = self.rotation.current(settings)
             if current is None:
                 return "No Support Hero rotation is configured yet ([rotation] in the directory)."
-            return f":superhero: {who(current.hero)} is the Support Hero until {current.end:%a %d %b}."
+            return md(":superhero: {} is the Support Hero until {:%a %d %b}.", who(current.hero), current.end)
         if cmd.verb == "schedule":
             first = max(self.rotation.current_number(settings), 1)
-            return "*The next four sprints*\n" + "\n".join(line(s) for s in self.rotation.schedule(settings, first, 4))
+            return Mrkdwn("*The next four sprints*\n") + join("\n", [line(s) for s in
+                                                                     self.rotation.schedule(settings, first, 4)])
         people = [directory.member_by_slack(u) for u in (cmd.user, cmd.arg) if u]
         if any(p is None for p in people):
             raise RotationError("everyone named must be on the support team")
         ids = [p.id for p in people if p is not None]
         if cmd.verb == "swap":
             a, b = self.rotation.swap(settings, ids[0], ids[1], by=member.id)
-            return "Swapped:\n" + line(a) + "\n" + line(b)
-        return "Skipped:\n" + line(self.rotation.skip(settings, ids[0], by=member.id))
+            return md("Swapped:\n{}\n{}", line(a), line(b))
+        return md("Skipped:\n{}", line(self.rotation.skip(settings, ids[0], by=member.id)))
 
     def dashboard_link(self, member: TeamMember, base: str) -> str:
         from chalicelib.security import DASHBOARD_LINK_SECONDS, sign_dashboard_link
@@ -204,7 +206,7 @@ class SlackTriage:
         expires = int(self.clock.time()) + DASHBOARD_LINK_SECONDS
         sig = sign_dashboard_link(self.link_key(), member.id, expires)
         url = f"{base or ''}/dashboard?member={member.id}&expires={expires}&sig={sig}"
-        return f":bar_chart: Your analytics dashboard (this link is yours and works for one hour): {url}"
+        return md(":bar_chart: Your analytics dashboard (this link is yours and works for one hour): {}", link(url))
 
     def _run(self, cmd: Command, member: TeamMember, directory: Directory, base: str | None = None) -> str:
         if cmd.verb == "help":
@@ -216,17 +218,17 @@ class SlackTriage:
             tickets = self.tickets.list_view(view, member.id, 20, None).tickets
             if not tickets:
                 return "Nothing here." if view == "mine" else "The queue is empty."
-            return "\n".join(f"*#{t.number}* {t.subject} ({t.status}, {t.priority})" for t in tickets)
+            return join("\n", [md("*#{}* {} ({}, {})", t.number, t.subject, t.status, t.priority) for t in tickets])
         assert cmd.number is not None
         ticket = self.tickets.by_number(cmd.number)
         if cmd.verb == "show":
             slack_id = self._slack_id(directory, ticket.assignee)
             last = [m for m in self.tickets.conversation(ticket) if m.role == CUSTOMER][-1:]
-            return ticket_text(ticket, slack_id) + (f"\n>{(last[0].text or '')[:300]}" if last else "")
+            return ticket_text(ticket, slack_id) + (md("\n>{}", (last[0].text or "")[:300]) if last else "")
         if cmd.verb in ("assign", "handover"):
             target = directory.member_by_slack(cmd.user)
             if target is None:
-                raise InvalidInput(f"<@{cmd.user}> is not on the support team")
+                raise InvalidInput(f"{cmd.user} is not on the support team")
             changes = self._change(ticket, member, Change(assignee=target.id, note=cmd.arg), directory)
             return f"#{cmd.number}: " + ("; ".join(changes) or "no change")
         if cmd.verb in ("priority", "status", "solve"):

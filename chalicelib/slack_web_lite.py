@@ -7,6 +7,8 @@ import json
 import urllib.request
 from typing import Any
 
+from chalicelib.mrkdwn import render_payload
+
 
 class SlackCallError(Exception):
     pass
@@ -16,7 +18,7 @@ def call(base_url: str, token: str, method: str, payload: dict[str, Any], timeou
     if not base_url.startswith(("https://", "http://")):
         raise SlackCallError("SLACK_API_URL must be an http(s) URL")
     request = urllib.request.Request(  # noqa: S310 - scheme checked above
-        base_url.rstrip("/") + "/" + method, data=json.dumps(payload).encode(), method="POST",
+        base_url.rstrip("/") + "/" + method, data=json.dumps(render_payload(payload)).encode(), method="POST",
         headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json; charset=utf-8"},
     )
     try:

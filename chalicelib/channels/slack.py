@@ -1,4 +1,9 @@
-"""Slack Web API through slack-sdk's real ``WebClient``, with rate-limit retries."""
+"""Slack Web API through slack-sdk's real ``WebClient``, with rate-limit retries.
+
+Every call leaves through :class:`EscapingWebClient`, the Slack boundary: each text Slack would
+parse as markup (``text``, ``topic``, the ``mrkdwn`` objects in ``blocks`` and views) is escaped
+unless it is :class:`~chalicelib.mrkdwn.Mrkdwn` built by us (see :mod:`chalicelib.mrkdwn`).
+"""
 
 from __future__ import annotations
 
@@ -12,6 +17,9 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
+from slack_sdk.web import SlackResponse
+
+from chalicelib.mrkdwn import render_payload
 
 
 @dataclass(frozen=True)
@@ -34,6 +42,28 @@ def ts_to_datetime(ts: str) -> dt.datetime:
     return dt.datetime.fromtimestamp(int(seconds), dt.UTC) + dt.timedelta(microseconds=micros)
 
 
+class EscapingWebClient(WebClient):
+    """A ``WebClient`` whose every call is rendered by the one Slack escaping rule, so a direct
+    ``client.chat_update(...)`` is as safe as :meth:`SlackApi.post`: plain ``str`` is escaped."""
+
+    def api_call(
+        self,
+        api_method: str,
+        *,
+        http_verb: str = "POST",
+        files: dict[str, Any] | None = None,
+        data: dict[str, Any] | None = None,
+        params: dict[str, Any] | None = None,
+        json: dict[str, Any] | None = None,
+        headers: dict[str, Any] | None = None,
+        auth: dict[str, Any] | None = None,
+    ) -> SlackResponse:
+        return super().api_call(
+            api_method, http_verb=http_verb, files=files, data=render_payload(data),
+            params=render_payload(params), json=render_payload(json), headers=headers, auth=auth,
+        )
+
+
 class SlackApi:
     USER_CACHE_SECONDS = 3600
 
@@ -49,7 +79,7 @@ class SlackApi:
     @property
     def client(self) -> WebClient:
         if self._client is None:
-            self._client = WebClient(
+            self._client = EscapingWebClient(
                 token=self._token(),
                 base_url=self._base_url,
                 timeout=self._timeout,
@@ -141,6 +171,18 @@ class SlackApi:
     def direct_message(self, user_id: str, text: str, blocks: list[dict[str, Any]] | None = None) -> str:
         channel = str(self.client.conversations_open(users=user_id)["channel"]["id"])
         return self.post(channel=channel, text=text, blocks=blocks)
+
+    def update(self, *, channel: str, ts: str, text: str, blocks: list[dict[str, Any]] | None = None) -> None:
+        self.client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
+
+    def ephemeral(self, *, channel: str, user: str, text: str) -> None:
+        self.client.chat_postEphemeral(channel=channel, user=user, text=text)
+
+    def publish_home(self, user_id: str, view: dict[str, Any]) -> None:
+        self.client.views_publish(user_id=user_id, view=view)
+
+    def set_topic(self, channel: str, topic: str) -> None:
+        self.client.conversations_setTopic(channel=channel, topic=topic)
 
     def find_own_post(self, channel: str, thread_ts: str, event_type: str, key: str, value: str) -> str | None:
         """The ts of our earlier post in a thread tagged with ``metadata`` (crash recovery)."""
