@@ -8,7 +8,7 @@ from dataclasses import dataclass
 USAGE = (
     "Usage: `/ticket mine` · `queue` · `show 12` · `assign 12 @user` · `priority 12 low|normal|high|urgent` · "
     "`tag 12 billing` · `status 12 new|open|pending|solved|closed` · `solve 12` · `handover 12 @user <note>` · "
-    "`note 12 <text>` · `reply 12 <text>` · `dashboard` · `help`"
+    "`note 12 <text>` · `reply 12 <text>` · `dashboard [2026-11-02 2026-11-29] [day|week]` · `help`"
 )
 _MENTION = re.compile(r"^<@([A-Z0-9]+)(?:\|[^>]*)?>$")
 
@@ -30,16 +30,20 @@ def parse(text: str) -> Command:
     if not words:
         return Command("help")
     verb, rest = words[0].lower(), (words[1] if len(words) > 1 else "")
-    if verb in ("help", "mine", "queue", "dashboard"):
+    if verb == "dashboard":
+        return Command(verb, arg=_dashboard_view(rest))
+    if verb in ("help", "mine", "queue"):
         if rest.strip():
             raise CommandError(f"`{verb}` takes no arguments")
         return Command(verb)
     if verb not in ("show", "assign", "priority", "tag", "status", "solve", "handover", "note", "reply"):
         raise CommandError(f"unknown command `{verb}`")
     parts = rest.split(maxsplit=1)
-    if not parts or not parts[0].lstrip("#").isdigit() or int(parts[0].lstrip("#")) < 1:
+    digits = parts[0].lstrip("#") if parts else ""
+    # ASCII digits only ("²".isdigit() is True, int("²") raises), and a number a ticket can have.
+    if not (digits.isascii() and digits.isdigit()) or len(digits) > 12 or int(digits) < 1:
         raise CommandError(f"`{verb}` needs a ticket number")
-    number, tail = int(parts[0].lstrip("#")), (parts[1].strip() if len(parts) > 1 else "")
+    number, tail = int(digits), (parts[1].strip() if len(parts) > 1 else "")
     if verb in ("show", "solve"):
         if tail:
             raise CommandError(f"`{verb}` takes only a ticket number")
@@ -59,6 +63,18 @@ def parse(text: str) -> Command:
     if verb in ("priority", "status", "tag") and " " in tail:
         raise CommandError(f"`{verb}` takes one value")
     return Command(verb, number, arg=tail)
+
+
+_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+
+
+def _dashboard_view(rest: str) -> str | None:
+    """``dashboard [FROM TO] [day|week]``: the one view a dashboard link will grant (None: the default)."""
+    words = rest.split()
+    group = words.pop() if words and words[-1].lower() in ("day", "week") else None
+    if words and (len(words) != 2 or not all(_DATE.match(w) for w in words)):
+        raise CommandError("`dashboard` takes a period as two dates, `2026-11-02 2026-11-29`, then `day` or `week`")
+    return " ".join([*words, (group or "day").lower()]) if words or group else None
 
 
 HERO_USAGE = "Usage: `/hero who` · `schedule` (the next four sprints) · `swap @a @b` · `skip @a` · `help`"

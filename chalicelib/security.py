@@ -27,10 +27,10 @@ def verify_slack_signature(
         raise SignatureError("missing X-Slack-Request-Timestamp")
     if not signature:
         raise SignatureError("missing X-Slack-Signature")
-    try:
-        sent_at = int(timestamp)
-    except ValueError as exc:
-        raise SignatureError("malformed X-Slack-Request-Timestamp") from exc
+    # ASCII digits only, and short: int() would take "²" or " 12" and overflow on 4,000 digits.
+    if not (timestamp.isascii() and timestamp.isdigit()) or len(timestamp) > 12:
+        raise SignatureError("malformed X-Slack-Request-Timestamp")
+    sent_at = int(timestamp)
     if abs(now - sent_at) > tolerance:
         raise SignatureError("X-Slack-Request-Timestamp outside the replay window")
     if not signature.startswith("v0=") or len(signature) != 67:
@@ -84,12 +84,28 @@ def dashboard_key(signing_secret: str) -> bytes:
     return hmac.new(signing_secret.encode(), b"support-hero/dashboard-link/v1", hashlib.sha256).digest()
 
 
-def sign_dashboard_link(key: bytes, member_id: str, expires: int) -> str:
-    return hmac.new(key, f"{member_id}\n{expires}".encode(), hashlib.sha256).hexdigest()
+# What a dashboard link grants: one view of the dashboard (exactly these query parameters, as signed),
+# to one member, until it expires. Another period or stint needs another link (or an agent token).
+DASHBOARD_VIEW = ("from", "to", "group", "stint")
 
 
-def verify_dashboard_link(key: bytes, member_id: str, expires: str, signature: str, now: float) -> bool:
-    """True for a link we signed for ``member_id`` that has not expired."""
-    if not expires.isdigit() or int(expires) < now or int(expires) > now + DASHBOARD_LINK_SECONDS + 60:
+def _dashboard_message(member_id: str, expires: int, view: dict[str, str]) -> bytes:
+    fields = [f"{name}={view.get(name, '')}" for name in DASHBOARD_VIEW]
+    return "\n".join(["dashboard-view/v2", member_id, str(expires), *fields]).encode("utf-8", "surrogatepass")
+
+
+def sign_dashboard_link(key: bytes, member_id: str, expires: int, view: dict[str, str]) -> str:
+    """The signature over member, expiry and the view (``from``, ``to``, ``group``, ``stint``)."""
+    return hmac.new(key, _dashboard_message(member_id, expires, view), hashlib.sha256).hexdigest()
+
+
+def verify_dashboard_link(key: bytes, member_id: str, expires: str, signature: str, now: float,
+                          view: dict[str, str]) -> bool:
+    """True for a link we signed for ``member_id`` and exactly this view, that has not expired."""
+    if not (expires.isascii() and expires.isdigit()) or len(expires) > 12:  # never int() on "²" or 5,000 nines
         return False
-    return hmac.compare_digest(sign_dashboard_link(key, member_id, int(expires)), signature)
+    if not signature.isascii():  # compare_digest refuses non-ASCII str
+        return False
+    if int(expires) < now or int(expires) > now + DASHBOARD_LINK_SECONDS + 60:
+        return False
+    return hmac.compare_digest(sign_dashboard_link(key, member_id, int(expires), view), signature)

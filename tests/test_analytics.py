@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from html import unescape
 from typing import Any
 
 import pytest
@@ -264,9 +265,9 @@ def test_dashboard_by_signed_link_or_token_and_nothing_else(timed: tuple[Stack, 
     stack, clock = timed
     say(stack, clock, "Checkout broken")
     answer = slash(stack, "dashboard")
-    link = re.search(r"http://127\.0\.0\.1:8000(/dashboard\?\S+)", answer)
+    link = re.search(r"<http://127\.0\.0\.1:8000(/dashboard\?[^|>]+)", answer)  # Slack's <url> or <url|label>
     assert link is not None, answer
-    path = link.group(1)
+    path = unescape(link.group(1))  # Slack escapes & < > inside mrkdwn, URLs included
     page = stack.client.http.get(path)
     assert page.status_code == 200
     assert page.headers["Content-Type"].startswith("text/html")
@@ -279,12 +280,43 @@ def test_dashboard_by_signed_link_or_token_and_nothing_else(timed: tuple[Stack, 
     assert stack.client.http.get(path[:-1] + ("0" if path[-1] != "0" else "1")).status_code == 401
     assert stack.client.http.get("/dashboard").status_code == 401
     assert stack.client.http.get("/dashboard", headers={"Authorization": "Bearer dev-token-ada"}).status_code == 200
-    assert stack.client.http.get(path + "&group=month").status_code == 400
+    assert stack.client.http.get(path + "&group=month").status_code == 401  # not the view it was signed for
+    assert stack.client.http.get("/dashboard?group=month",
+                                 headers={"Authorization": "Bearer dev-token-ada"}).status_code == 400
+    # The link grants its own view and no other: the period and the stint it was signed for.
+    assert "from=2026-11-05" in path and "to=2026-12-02" in path and "group=day" in path and "stint=2" in path
+    for changed in (path.replace("from=2026-11-05", "from=2025-01-01"), path.replace("to=2026-12-02", "to=2026-12-01"),
+                    path.replace("group=day", "group=week"), path.replace("stint=2", "stint=1"),
+                    re.sub(r"&stint=\d+", "", path)):
+        assert changed != path and stack.client.http.get(changed).status_code == 401, changed
     clock.advance(minutes=61)
     assert stack.client.http.get(path).status_code == 401  # an hour has passed
 
     # Only the team gets a link.
     assert "Only the support team" in slash(stack, "dashboard", user="U0CUST1")
+
+
+def test_a_dashboard_link_for_a_chosen_period_grants_that_period_only(timed: tuple[Stack, Any]) -> None:
+    import re
+
+    from chalicelib.commands import CommandError, parse
+
+    stack, _clock = timed
+    answer = slash(stack, "dashboard 2026-11-23 2026-11-29 week")
+    link = re.search(r"<http://127\.0\.0\.1:8000(/dashboard\?[^|>]+)", answer)
+    assert link is not None, answer
+    path = unescape(link.group(1))
+    assert "from=2026-11-23" in path and "to=2026-11-29" in path and "group=week" in path
+    page = stack.client.http.get(path)
+    assert page.status_code == 200 and "23 Nov" in page.body.decode()
+    assert stack.client.http.get(path.replace("2026-11-23", "2026-11-16")).status_code == 401
+
+    assert parse("dashboard").arg is None and parse("dashboard week").arg == "week"
+    assert parse("dashboard 2026-11-02 2026-11-29").arg == "2026-11-02 2026-11-29 day"
+    for bad in ("dashboard 2026-11-02", "dashboard yesterday today", "dashboard 2026-11-02 2026-11-29 month",
+                "dashboard ２０２６-11-02 2026-11-29"):
+        with pytest.raises(CommandError):
+            parse(bad)
 
 
 def test_weekly_digest_once_with_the_apis_figures(timed: tuple[Stack, Any]) -> None:

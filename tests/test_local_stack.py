@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import html
 import json
 import os
 import signal
@@ -371,11 +372,11 @@ def test_make_run_api_digest_and_dashboard_agree(tmp_path: Any) -> None:
         assert digest[0]["text"] == ("Support week of 30 Nov 2026: 3 opened, 1 solved, backlog 2, "
                                      "first response median 45m, targets met 100 %")
 
-        tool("devstack.send", "command", "--user", "U0HERO1", "--text", "dashboard")
+        tool("devstack.send", "command", "--user", "U0HERO1", "--text", "dashboard 2026-11-30 2026-12-06 week")
         ephemeral = wait_for(lambda: [c["params"]["text"] for c in
                                       get(f"{fake_slack}/_fake/calls?method=chat.postEphemeral")[1]
                                       if "/dashboard?" in c["params"]["text"]])
-        link = re.search(r"(http://127\.0\.0\.1:\d+/dashboard\?\S+)", ephemeral[0])
+        link = re.search(r"<(http://127\.0\.0\.1:\d+/dashboard\?[^|>]+)", ephemeral[0])
         assert link is not None
         board = get(f"{api}/api/analytics/leaderboard?stint=current", token="dev-token-ada")[1]
         assert board["stint"] == 2 and board["hero"] == "bo"
@@ -384,7 +385,7 @@ def test_make_run_api_digest_and_dashboard_agree(tmp_path: Any) -> None:
             == (1, 1, 1)
         assert (rows["bo"]["first_responses"], rows["bo"]["solved"], rows["bo"]["targets_met"]) \
             == (1, 0, 1)
-        with chromium_page(link.group(1) + "&from=2026-11-30&to=2026-12-06&group=week") as page:
+        with chromium_page(html.unescape(link.group(1))) as page:  # signed for that week, by week
             table = page.evaluate("""(() => Object.fromEntries([...document.querySelectorAll(
                 '#leaderboard tbody tr[data-member]')].map(tr => [tr.dataset.member,
                 [...tr.querySelectorAll('td')].map(td => td.textContent)])))()""")
