@@ -6,7 +6,9 @@ back as ephemeral messages, and the ticket's message and the actor's App Home ar
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -198,21 +200,37 @@ class SlackTriage:
             return md("Swapped:\n{}\n{}", line(a), line(b))
         return md("Skipped:\n{}", line(self.rotation.skip(settings, ids[0], by=member.id)))
 
-    def dashboard_link(self, member: TeamMember, base: str) -> str:
+    def _dashboard_view(self, asked: str | None) -> dict[str, str]:
+        """What a link shows, fixed when it is made: the period asked for (default: the last 28 days)
+        by day or week, and the current stint."""
+        settings = self.directory.load().settings
+        today = settings.calendar().local_date(self.clock.now())
+        words = (asked or "day").split()
+        first, last = (words[0], words[1]) if len(words) == 3 else ((today - dt.timedelta(days=27)).isoformat(),
+                                                                     today.isoformat())
+        view = {"from": first, "to": last, "group": words[-1]}
+        sprint = self.rotation.current(settings, cached=True) if self.rotation and settings.rotation_roster else None
+        if sprint is not None:
+            view["stint"] = str(sprint.number)
+        return view
+
+    def dashboard_link(self, member: TeamMember, base: str, asked: str | None = None) -> str:
         from chalicelib.security import DASHBOARD_LINK_SECONDS, sign_dashboard_link
 
         if self.link_key is None:
             return "The dashboard link cannot be signed here (no signing secret)."
         expires = int(self.clock.time()) + DASHBOARD_LINK_SECONDS
-        sig = sign_dashboard_link(self.link_key(), member.id, expires)
-        url = f"{base or ''}/dashboard?member={member.id}&expires={expires}&sig={sig}"
+        view = self._dashboard_view(asked)
+        sig = sign_dashboard_link(self.link_key(), member.id, expires, view)
+        query = urllib.parse.urlencode({"member": member.id, **view, "expires": expires, "sig": sig})
+        url = f"{base or ''}/dashboard?{query}"
         return md(":bar_chart: Your analytics dashboard (this link is yours and works for one hour): {}", link(url))
 
     def _run(self, cmd: Command, member: TeamMember, directory: Directory, base: str | None = None) -> str:
         if cmd.verb == "help":
             return USAGE
         if cmd.verb == "dashboard":
-            return self.dashboard_link(member, str(base or ""))
+            return self.dashboard_link(member, str(base or ""), cmd.arg)
         if cmd.verb in ("mine", "queue"):
             view = "mine" if cmd.verb == "mine" else "unassigned"
             tickets = self.tickets.list_view(view, member.id, 20, None).tickets
@@ -261,8 +279,8 @@ class SlackTriage:
         done = 0
         for act in payload.get("actions") or []:
             block = str(act.get("block_id") or "")
-            if not block.startswith("ticket:") or not block[7:].isdigit():
-                continue
+            if not block.startswith("ticket:") or not (block[7:].isascii() and block[7:].isdigit()) or len(block) > 19:
+                continue  # not one of our ticket controls (a number in ASCII digits, at most 12 of them)
             try:
                 ticket = self.tickets.by_number(int(block[7:]))
             except TicketNotFound:

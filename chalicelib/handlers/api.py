@@ -6,7 +6,6 @@ Heavy modules (PynamoDB, slack_sdk) load on the first API request, through
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any
 
 from chalice.app import Blueprint, Request, Response
@@ -14,6 +13,7 @@ from chalice.app import Blueprint, Request, Response
 from chalicelib import bootstrap
 from chalicelib.awslite import AwsError
 from chalicelib.handlers.http import error, ok
+from chalicelib.ingress.shapes import ShapeError, ascii_int, load_json
 
 if TYPE_CHECKING:
     from chalicelib.directory import TeamMember
@@ -22,6 +22,9 @@ if TYPE_CHECKING:
 bp = Blueprint(__name__)
 
 MAX_PAGE = 100
+MAX_NUMBER = 10**12  # ticket numbers, sprint numbers: ASCII digits within this bound
+MAX_VERSION = 2**53
+MAX_BODY_BYTES = 200 * 1024
 
 
 class ApiError(Exception):
@@ -50,13 +53,33 @@ def authenticate(request: Request, services: Services) -> TeamMember:
 
 
 def _number(value: str) -> int:
-    try:
-        number = int(value)
-    except ValueError as exc:
-        raise ApiError(400, "ticket number must be a positive integer") from exc
-    if number < 1:
+    number = ascii_int(value, low=1, high=MAX_NUMBER)
+    if number is None:
         raise ApiError(400, "ticket number must be a positive integer")
     return number
+
+
+def _limit(params: dict[str, str]) -> int:
+    limit = ascii_int(params.get("limit", "25"), low=1, high=MAX_PAGE)
+    if limit is None:
+        raise ApiError(400, f"limit must be an integer between 1 and {MAX_PAGE}")
+    return limit
+
+
+def _cursor(params: dict[str, str]) -> str | None:
+    """The opaque cursor of a previous page, checked like a body before the store decodes it."""
+    import base64
+
+    cursor = params.get("cursor")
+    if cursor is None:
+        return None
+    try:
+        if len(cursor) > 2048 or not cursor.isascii():
+            raise ValueError(cursor[:20])
+        load_json(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)), max_depth=4)
+    except ValueError as exc:  # binascii.Error and ShapeError are ValueErrors
+        raise ApiError(400, "cursor is not valid") from exc
+    return cursor
 
 
 def _guard(fn: Any) -> Any:
@@ -98,19 +121,14 @@ def list_tickets() -> Response:
     member = authenticate(request, services)
     params: dict[str, str] = dict(request.query_params or {})
     view = params.get("view", "unassigned")
-    try:
-        limit = int(params.get("limit", "25"))
-    except ValueError as exc:
-        raise ApiError(400, "limit must be an integer") from exc
-    if not 1 <= limit <= MAX_PAGE:
-        raise ApiError(400, f"limit must be between 1 and {MAX_PAGE}")
+    limit = _limit(params)
     from chalicelib.tickets import FILTERS
 
     filters = {k: params[k] for k in FILTERS if k in params}
     unknown = set(params) - set(FILTERS) - {"view", "limit", "cursor"}
     if unknown:
         raise ApiError(400, f"unknown query parameter(s): {', '.join(sorted(unknown))}")
-    page = services.tickets.list_view(view, member.id, limit, params.get("cursor"), filters)
+    page = services.tickets.list_view(view, member.id, limit, _cursor(params), filters)
     return ok({"view": view, "tickets": [ticket_summary(t) for t in page.tickets], "next_cursor": page.cursor})
 
 
@@ -187,13 +205,8 @@ def held_mail() -> Response:
     kind = params.get("kind", "quarantined")
     if kind not in ("quarantined", "turned-away"):
         raise ApiError(400, "kind must be quarantined or turned-away")
-    try:
-        limit = int(params.get("limit", "25"))
-    except ValueError as exc:
-        raise ApiError(400, "limit must be an integer") from exc
-    if not 1 <= limit <= MAX_PAGE:
-        raise ApiError(400, f"limit must be between 1 and {MAX_PAGE}")
-    records, cursor = services.email_intake.held(kind, limit, params.get("cursor"))
+    limit = _limit(params)
+    records, cursor = services.email_intake.held(kind, limit, _cursor(params))
     return ok({"kind": kind, "mail": records, "next_cursor": cursor})
 
 
@@ -208,7 +221,7 @@ def link_issue(number: str) -> Response:
     services = bootstrap.services()
     authenticate(request, services)
     body = _json_object(request.raw_body, {"issue"}, example='{"issue": "owner/repo#12"}')
-    if not isinstance(body.get("issue"), str):
+    if not isinstance(body.get("issue"), str) or len(body["issue"]) > 500:
         raise ApiError(400, 'body must be {"issue": "owner/repo#12"} or {"issue": "https://github.com/.../issues/12"}')
     issue = IssueRef.parse(body["issue"])
     if issue is None:
@@ -222,14 +235,16 @@ def link_issue(number: str) -> Response:
 
 def _json_object(raw: bytes | str | None, allowed: set[str], example: str = "") -> dict[str, Any]:
     """The request body as a JSON object with only ``allowed`` fields, or a 400 that says why."""
-    data = raw.encode("utf-8") if isinstance(raw, str) else (raw or b"")
+    data = raw.encode("utf-8", "surrogatepass") if isinstance(raw, str) else (raw or b"")
     like = f" like {example}" if example else ""
+    if len(data) > MAX_BODY_BYTES:
+        raise ApiError(413, f"body is larger than {MAX_BODY_BYTES // 1024} KiB")
     if not data.strip():
         raise ApiError(400, f"body is empty: send a JSON object{like}")
     try:
-        body = json.loads(data)
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise ApiError(400, "body is not valid JSON") from exc
+        body = load_json(data)  # bounded nesting, valid Unicode only
+    except ShapeError as exc:
+        raise ApiError(400, exc.reason) from exc
     if not isinstance(body, dict):
         raise ApiError(400, f"body must be a JSON object{like}")
     unknown = set(body) - allowed
@@ -238,10 +253,12 @@ def _json_object(raw: bytes | str | None, allowed: set[str], example: str = "") 
     return body
 
 
-def _optional_str(body: dict[str, Any], key: str) -> str | None:
+def _optional_str(body: dict[str, Any], key: str, max_len: int = 200) -> str | None:
     value = body.get(key)
     if value is not None and not isinstance(value, str):
         raise ApiError(400, f"'{key}' must be a string")
+    if value is not None and len(value) > max_len:
+        raise ApiError(400, f"'{key}' is longer than {max_len} characters")
     return value
 
 
@@ -266,7 +283,7 @@ def patch_ticket(number: str) -> Response:
     member = authenticate(request, services)
     body = _json_object(request.raw_body, {"version", "status", "priority", "assignee", "tags"})
     version = body.get("version")
-    if not isinstance(version, int) or isinstance(version, bool):
+    if not isinstance(version, int) or isinstance(version, bool) or not 0 <= version <= MAX_VERSION:
         raise ApiError(400, "'version' is required: the ticket's version as you last read it")
     tags = body.get("tags")
     if tags is not None and (not isinstance(tags, list) or not all(isinstance(t, str) for t in tags)):
@@ -274,7 +291,7 @@ def patch_ticket(number: str) -> Response:
     assignee = body["assignee"] if "assignee" in body else None
     if "assignee" in body and assignee is None:
         assignee = ""  # null unassigns
-    if assignee is not None and not isinstance(assignee, str):
+    if assignee is not None and (not isinstance(assignee, str) or len(assignee) > 200):
         raise ApiError(400, "'assignee' must be a team member id or null")
     change = Change(status=_optional_str(body, "status"), priority=_optional_str(body, "priority"),
                     assignee=assignee, tags=tuple(t.strip().lower() for t in tags) if tags is not None else None)
@@ -298,7 +315,7 @@ def handover(number: str) -> Response:
     services = bootstrap.services()
     member = authenticate(request, services)
     body = _json_object(request.raw_body, {"to", "note"})
-    to, note = _optional_str(body, "to"), (_optional_str(body, "note") or "").strip()
+    to, note = _optional_str(body, "to"), (_optional_str(body, "note", max_len=4000) or "").strip()
     if not to:
         raise ApiError(400, "'to' (a team member id) is required")
     if not note:
@@ -333,15 +350,15 @@ def rotation() -> Response:
     authenticate(_request(), services)
     params: dict[str, str] = dict(_request().query_params or {})
     _only(params, {"sprints"})
-    raw = params.get("sprints", "4")
-    if not raw.isdigit() or not 1 <= int(raw) <= 26:
+    sprints = ascii_int(params.get("sprints", "4"), low=1, high=26)
+    if sprints is None:
         raise ApiError(400, "sprints must be an integer between 1 and 26")
     directory = services.directory.load()
     settings = directory.settings
     store = services.rotation
     current = store.current(settings)
     first = current.number if current else max(store.current_number(settings), 1)
-    upcoming = store.schedule(settings, first, int(raw)) if settings.rotation_roster else []
+    upcoming = store.schedule(settings, first, sprints) if settings.rotation_roster else []
     calendar = settings.calendar()
     now = services.clock.now()
     return ok({
@@ -374,7 +391,10 @@ def _analytics_period(params: dict[str, str], services: Services) -> tuple[Any, 
 
     today = services.directory.load().settings.calendar().local_date(services.clock.now())
     last = _date(params.get("to"), "to") or today
-    first = _date(params.get("from"), "from") or last - dt.timedelta(days=27)
+    try:
+        first = _date(params.get("from"), "from") or last - dt.timedelta(days=27)
+    except OverflowError as exc:  # to=0001-01-01
+        raise ApiError(400, "'to' is too early: periods lie within the last two years") from exc
     return first, last, params.get("group", "day")  # Analytics.report checks the period (400 otherwise)
 
 
@@ -387,11 +407,12 @@ def _stint(services: Services, value: str) -> Any:
         if current is None:
             raise ApiError(400, "the first sprint has not started")
         return current
-    if not value.isdigit() or int(value) < 1:
+    number = ascii_int(value, low=1, high=MAX_NUMBER)
+    if number is None:
         raise ApiError(400, "stint must be 'current' or a sprint number from 1")
-    if int(value) > max(services.rotation.current_number(settings), 1):
-        raise ApiError(400, f"stint {value} has not started")
-    return services.rotation.sprint(settings, int(value))
+    if number > max(services.rotation.current_number(settings), 1):
+        raise ApiError(400, f"stint {number} has not started")
+    return services.rotation.sprint(settings, number)
 
 
 def _only(params: dict[str, str], allowed: set[str]) -> None:
@@ -429,7 +450,7 @@ def dashboard() -> Response:
     """The analytics as a page: an agent token, or a signed link from ``/ticket dashboard`` (one hour)."""
     from chalicelib.analytics import AnalyticsError
     from chalicelib.dashboard import render_dashboard
-    from chalicelib.security import dashboard_key, verify_dashboard_link
+    from chalicelib.security import DASHBOARD_VIEW, dashboard_key, verify_dashboard_link
 
     request = _request()
     services = bootstrap.services()
@@ -439,8 +460,9 @@ def dashboard() -> Response:
         if "sig" in params:
             member = services.directory.load().member(params.get("member", ""))
             key = dashboard_key(services.secrets.get("SLACK_SIGNING_SECRET"))
+            view = {name: params[name] for name in DASHBOARD_VIEW if name in params}
             if member is None or not verify_dashboard_link(key, member.id, params.get("expires", ""),
-                                                           params["sig"], services.clock.time()):
+                                                           params["sig"], services.clock.time(), view):
                 return page_error(401, "This link is not valid or has expired. Ask for a new one with "
                                        "/ticket dashboard.")
         else:
