@@ -204,3 +204,8 @@ def sqs_client(region: str) -> JsonProtocolClient:
 
 def ssm_client(region: str) -> JsonProtocolClient:
     return JsonProtocolClient(service="ssm", target_prefix="AmazonSSM", json_version="1.1", region=region)
+
+
+def dynamodb_client(region: str) -> JsonProtocolClient:
+    return JsonProtocolClient(service="dynamodb", target_prefix="DynamoDB_20120810", json_version="1.0",
+                              region=region)

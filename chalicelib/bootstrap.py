@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from chalicelib.clock import Clock, SystemClock
 from chalicelib.config import Settings, get_settings
+from chalicelib.ingress.team import DynamoTeamReader, TeamReader
 from chalicelib.queue import EventQueue, SqsEventQueue
 from chalicelib.secrets import IngressSecrets, SecretReader
 
@@ -30,6 +31,13 @@ class Ingress:
     secrets: SecretReader
     queue: EventQueue
     clock: Clock
+    team: TeamReader | None = None  # who is on the team (the reply shortcut checks before opening its modal)
+
+    def team_reader(self) -> TeamReader:
+        if self.team is None:
+            self.team = DynamoTeamReader(table_name=self.settings.table_name("directory"), region=self.settings.region,
+                                         cache_seconds=self.settings.directory_cache_seconds)
+        return self.team
 
 
 _ingress: Ingress | None = None

@@ -24,6 +24,20 @@ class QueuedMessage:
     group: str
 
 
+MAX_MESSAGE_BYTES = 256 * 1024  # SQS's limit for one message
+
+
+class MessageTooLarge(ValueError):
+    """The message would exceed SQS's size limit once encoded (the ingress answers 413)."""
+
+
+def encode_message(body: dict[str, Any]) -> str:
+    text = json.dumps(body, separators=(",", ":"))
+    if len(text) > MAX_MESSAGE_BYTES:  # ASCII (json.dumps escapes the rest): characters are bytes
+        raise MessageTooLarge(f"queue message of {len(text)} bytes exceeds {MAX_MESSAGE_BYTES}")
+    return text
+
+
 class EventQueue(Protocol):
     def send(self, body: dict[str, Any], *, dedupe_key: str, group: str) -> None: ...
 
@@ -54,7 +68,7 @@ class SqsEventQueue:
             "SendMessage",
             {
                 "QueueUrl": self.queue_url,
-                "MessageBody": json.dumps(body, separators=(",", ":")),
+                "MessageBody": encode_message(body),
                 "MessageDeduplicationId": _sqs_id(dedupe_key),
                 "MessageGroupId": _sqs_id(group),
             },
@@ -70,6 +84,7 @@ class InMemoryEventQueue:
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def send(self, body: dict[str, Any], *, dedupe_key: str, group: str) -> None:
+        encode_message(body)  # the same size limit as SQS
         with self._lock:
             if dedupe_key in self._seen:
                 return

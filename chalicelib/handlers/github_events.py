@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import urllib.parse
 from typing import Any
 
@@ -12,13 +11,15 @@ from chalicelib import bootstrap
 from chalicelib.awslite import AwsError
 from chalicelib.bootstrap import Ingress
 from chalicelib.handlers.http import error, ok
+from chalicelib.ingress.shapes import GITHUB_HANDLED, GitHubDelivery, ShapeError, load_json, parse_github_delivery
 from chalicelib.observability import count, logger
+from chalicelib.queue import MessageTooLarge
 from chalicelib.secrets import SecretMissing
 from chalicelib.security import SignatureError, verify_github_signature
 
 bp = Blueprint(__name__)
 
-HANDLED = {"issue_comment": {"created", "edited", "deleted"}, "issues": {"opened", "closed", "reopened", "edited"}}
+HANDLED = GITHUB_HANDLED
 
 
 @bp.route("/github/webhook", methods=["POST"],
@@ -29,10 +30,8 @@ def github_webhook() -> Response:
     return handle_github_webhook(request, bootstrap.ingress())
 
 
-def _group(payload: dict[str, Any]) -> str:
-    repo = (payload.get("repository") or {}).get("full_name") or "-"
-    number = (payload.get("issue") or {}).get("number") or "-"
-    return f"github:{repo}#{number}"[:128]
+def _group(delivery: GitHubDelivery) -> str:
+    return f"github:{delivery.repo or '-'}#{delivery.issue.number if delivery.issue else '-'}"[:128]
 
 
 def handle_github_webhook(request: Request, ingress: Ingress) -> Response:
@@ -56,26 +55,31 @@ def handle_github_webhook(request: Request, ingress: Ingress) -> Response:
     delivery = request.headers.get("x-github-delivery") or ""
     if not event or not delivery:
         return error(400, "X-GitHub-Event and X-GitHub-Delivery are required")
+    if len(event) > 64 or len(delivery) > 200 or not (event + delivery).isprintable():
+        return error(400, "X-GitHub-Event or X-GitHub-Delivery is not well formed")
     try:
         text = body.decode("utf-8")
         if (request.headers.get("content-type") or "").startswith("application/x-www-form-urlencoded"):
             text = urllib.parse.parse_qs(text).get("payload", [""])[0]
-        payload: Any = json.loads(text)
-    except (UnicodeDecodeError, ValueError):
-        return error(400, "body is not valid JSON")
-    if not isinstance(payload, dict):
-        return error(400, "body must be a JSON object")
+        payload: Any = load_json(text)
+        shape = parse_github_delivery(event, payload)  # every field the worker reads, typed (400 otherwise)
+    except UnicodeDecodeError:
+        return error(400, "body is not valid UTF-8")
+    except ShapeError as exc:
+        return error(400, exc.reason)
     if event == "ping":
-        return ok({"ok": True, "zen": payload.get("zen")})
-    action = payload.get("action")
-    if action not in HANDLED.get(event, set()):
-        logger.info("github event ignored", extra={"event": event[:40], "action": str(action)[:40],
+        zen = payload.get("zen")
+        return ok({"ok": True, "zen": zen if isinstance(zen, str) else None})
+    if shape.action not in HANDLED.get(event, set()):
+        logger.info("github event ignored", extra={"event": event[:40], "action": str(shape.action)[:40],
                                                    "delivery_id": delivery})
         return ok({"ok": True, "ignored": True})
     message = {"v": 1, "source": "github", "kind": "webhook", "event": event, "delivery_id": delivery,
                "payload": payload}
     try:
-        ingress.queue.send(message, dedupe_key=f"github:{delivery}", group=_group(payload))
+        ingress.queue.send(message, dedupe_key=f"github:{delivery}", group=_group(shape))
+    except MessageTooLarge:
+        return error(413, "request body too large to queue")
     except AwsError:
         logger.exception("enqueue failed", extra={"source": "github", "delivery_id": delivery})
         return error(503, "could not enqueue the delivery, retry later")

@@ -13,7 +13,18 @@ from chalicelib.awslite import AwsError
 from chalicelib.bootstrap import Ingress
 from chalicelib.commands import HERO_USAGE, USAGE, CommandError, parse, parse_hero
 from chalicelib.handlers.http import error, ok
+from chalicelib.ingress.shapes import (
+    MAX_REPLY,
+    ShapeError,
+    SlackInteraction,
+    load_json,
+    parse_reply_target,
+    parse_slack_envelope,
+    parse_slack_interaction,
+    parse_slash_command,
+)
 from chalicelib.observability import count, logger
+from chalicelib.queue import MessageTooLarge
 from chalicelib.secrets import SecretMissing
 from chalicelib.security import SignatureError, verify_slack_signature
 from chalicelib.slackrefs import group_for
@@ -60,30 +71,20 @@ def handle_slack_event(request: Request, ingress: Ingress) -> Response:
     if isinstance(body, Response):
         return body
     try:
-        payload: Any = json.loads(body)
-    except (UnicodeDecodeError, ValueError):
-        return error(400, "body is not valid JSON")
-    if not isinstance(payload, dict):
-        return error(400, "body must be a JSON object")
+        payload: Any = load_json(body)
+        envelope = parse_slack_envelope(payload)  # every field the worker reads, typed (400 otherwise)
+    except ShapeError as exc:
+        return error(400, exc.reason)
 
-    kind = payload.get("type")
-    if kind == "url_verification":
-        challenge = payload.get("challenge")
-        if not isinstance(challenge, str):
-            return error(400, "url_verification without a challenge")
-        return ok({"challenge": challenge})
-    if kind != "event_callback":
+    if envelope.type == "url_verification":
+        return ok({"challenge": envelope.challenge})
+    if envelope.type != "event_callback" or envelope.event is None or envelope.event_id is None:
         # app_rate_limited and future envelope types: acknowledged, nothing to do.
-        logger.info("slack envelope ignored", extra={"envelope_type": str(kind)[:64]})
+        logger.info("slack envelope ignored", extra={"envelope_type": envelope.type})
         return ok()
 
-    event_id = payload.get("event_id")
-    event = payload.get("event")
-    if not isinstance(event_id, str) or not event_id:
-        return error(400, "event_callback without event_id")
-    if not isinstance(event, dict) or not isinstance(event.get("type"), str):
-        return error(400, "event_callback without an event object")
-
+    event_id = envelope.event_id
+    event = payload["event"]
     retry_num = request.headers.get("x-slack-retry-num")
     failed = _enqueue(ingress, "event", payload, event_id, group_for(payload))
     if failed is not None:
@@ -126,6 +127,8 @@ def _enqueue(ingress: Ingress, kind: str, payload: dict[str, Any], delivery: str
     try:
         ingress.queue.send({"v": 1, "source": "slack", "kind": kind, "delivery_id": delivery, "payload": payload},
                            dedupe_key=f"slack-{kind}:{delivery}", group=group[:128])
+    except MessageTooLarge:
+        return error(413, "request body too large to queue")
     except AwsError:
         logger.exception("enqueue failed", extra={"source": "slack", "delivery_id": delivery})
         return error(503, "could not enqueue, retry later")
@@ -150,21 +153,35 @@ def handle_slack_command(request: Request, ingress: Ingress) -> Response:
     form = _verified_form(request, ingress)
     if isinstance(form, Response):
         return form
-    if not form.get("user_id") or not form.get("channel_id") or "command" not in form:
-        return error(400, "not a slash command payload")
-    hero = form["command"].strip() == "/hero"
+    try:
+        slash = parse_slash_command(form)
+    except ShapeError as exc:
+        return error(400, exc.reason)
+    if slash.command not in COMMANDS:
+        return _ephemeral(f"Unknown command {slash.command}: Support Hero answers {' and '.join(COMMANDS)}.")
+    hero = slash.command == "/hero"
     usage = HERO_USAGE if hero else USAGE
     try:
-        command = (parse_hero if hero else parse)(form.get("text", ""))
+        command = (parse_hero if hero else parse)(slash.text)
     except CommandError as exc:
-        return ok({"response_type": "ephemeral", "text": f"{exc}.\n{usage}"})
+        return _ephemeral(f"{exc}.\n{usage}")
     if command.verb == "help":
-        return ok({"response_type": "ephemeral", "text": usage})
+        return _ephemeral(usage)
     if command.verb == "dashboard":  # the worker signs a link to this API for the member
         form["api_base"] = public_base_url(request)
-    delivery = form.get("trigger_id") or f"{form['user_id']}:{ingress.clock.time()}"
-    failed = _enqueue(ingress, "command", form, delivery, f"slack-user:{form['user_id']}")
-    return failed or ok({"response_type": "ephemeral", "text": "On it…"})
+    delivery = slash.trigger_id or f"{slash.user_id}:{ingress.clock.time()}"
+    failed = _enqueue(ingress, "command", form, delivery, f"slack-user:{slash.user_id}")
+    return failed or _ephemeral("On it…")
+
+
+COMMANDS = ("/ticket", "/hero")
+
+
+def _ephemeral(text: str) -> Response:
+    """A private answer to a slash command; what the member typed is echoed as text, never as markup."""
+    from chalicelib.mrkdwn import escape
+
+    return ok({"response_type": "ephemeral", "text": escape(text)})
 
 
 def handle_slack_interaction(request: Request, ingress: Ingress) -> Response:
@@ -173,41 +190,59 @@ def handle_slack_interaction(request: Request, ingress: Ingress) -> Response:
     if isinstance(form, Response):
         return form
     try:
-        payload = json.loads(form.get("payload", ""))
-    except ValueError:
-        return error(400, "payload is not valid JSON")
-    if not isinstance(payload, dict) or not isinstance(payload.get("type"), str):
-        return error(400, "payload must be a JSON object with a type")
-    if payload["type"] == "message_action" and payload.get("callback_id") == REPLY_SHORTCUT:
-        return _open_reply_modal(payload, ingress)
-    if payload["type"] == "view_submission" and (payload.get("view") or {}).get("callback_id") == REPLY_SHORTCUT:
-        view = payload["view"]
-        delivery = str(view.get("id") or payload.get("trigger_id"))
+        payload = load_json(form.get("payload", ""))
+        interaction = parse_slack_interaction(payload)  # every field the worker reads, typed (400 otherwise)
+    except ShapeError as exc:
+        return error(400, exc.reason if exc.reason.startswith("payload") else f"payload: {exc.reason}")
+    if interaction.type == "message_action" and interaction.callback_id == REPLY_SHORTCUT:
+        return _open_reply_modal(interaction, ingress)
+    if interaction.type == "view_submission" and interaction.callback_id == REPLY_SHORTCUT:
+        try:
+            parse_reply_target(interaction.private_metadata)
+        except ShapeError as exc:
+            return error(400, exc.reason)
+        text = (interaction.reply_text or "").strip()
+        if not text or len(text) > MAX_REPLY:  # shown under the field; the modal stays open
+            problem = "Write a reply first." if not text else f"A reply holds at most {MAX_REPLY:,} characters."
+            return ok({"response_action": "errors", "errors": {"reply": problem}})
+        delivery = str(interaction.view_id or interaction.trigger_id)
         failed = _enqueue(ingress, "reply-modal", payload, delivery, f"slack-modal:{delivery}")
         return failed or ok({"response_action": "clear"})
-    if payload["type"] != "block_actions":
+    if interaction.type != "block_actions":
         return ok()
-    actions = payload.get("actions") or []
-    action_ts = actions[0].get("action_ts") if actions and isinstance(actions[0], dict) else None
-    delivery = f"{(payload.get('user') or {}).get('id')}:{action_ts or payload.get('trigger_id')}"
-    container = payload.get("container") or {}
+    first = interaction.actions[0] if interaction.actions else None
+    delivery = f"{interaction.user_id}:{(first.action_ts if first else None) or interaction.trigger_id}"
     failed = _enqueue(ingress, "interaction", payload, delivery,
-                      f"slack:{container.get('channel_id')}:{container.get('message_ts')}")
+                      f"slack:{interaction.channel_id}:{interaction.message_ts}")
     return failed or Response(body="", status_code=200)
 
 
 REPLY_SHORTCUT = "reply_to_customer"
 
 
-def _open_reply_modal(payload: dict[str, Any], ingress: Ingress) -> Response:
-    """The "Reply to customer" message shortcut: a modal whose text goes out through the ticket's channel."""
+NOT_ON_THE_TEAM = "Only the support team can triage tickets."  # SlackTriage.action's refusal, word for word
+
+
+def _open_reply_modal(interaction: SlackInteraction, ingress: Ingress) -> Response:
+    """The "Reply to customer" message shortcut: a modal whose text goes out through the ticket's channel.
+
+    Only for the team: anyone else gets the buttons' private refusal and no modal opens."""
     from chalicelib.slack_web_lite import SlackCallError, call
 
-    message = payload.get("message") or {}
-    channel = (payload.get("channel") or {}).get("id")
-    if not channel or not message.get("ts") or not payload.get("trigger_id"):
+    message, channel, trigger = interaction.message, interaction.channel_id, interaction.trigger_id
+    if not channel or message is None or not message.ts or not trigger or not interaction.user_id:
         return error(400, "message_action without channel, message or trigger_id")
-    where = {"channel": channel, "thread_ts": message.get("thread_ts") or message["ts"]}
+    try:
+        token = ingress.secrets.get("SLACK_BOT_TOKEN")
+        if interaction.user_id not in ingress.team_reader().slack_ids():
+            call(ingress.settings.slack_api_url, token, "chat.postEphemeral",
+                 {"channel": channel, "user": interaction.user_id, "text": NOT_ON_THE_TEAM})
+            logger.info("reply shortcut refused: not on the team", extra={"channel": channel})
+            return Response(body="", status_code=200)
+    except (SlackCallError, SecretMissing, AwsError):
+        logger.exception("could not check the team for the reply shortcut")
+        return error(503, "could not check the team, try again")
+    where = {"channel": channel, "thread_ts": message.thread_ts or message.ts}
     view = {
         "type": "modal", "callback_id": REPLY_SHORTCUT, "private_metadata": json.dumps(where),
         "title": {"type": "plain_text", "text": "Reply to customer"},
@@ -216,8 +251,7 @@ def _open_reply_modal(payload: dict[str, Any], ingress: Ingress) -> Response:
                     "element": {"type": "plain_text_input", "action_id": "text", "multiline": True}}],
     }
     try:
-        call(ingress.settings.slack_api_url, ingress.secrets.get("SLACK_BOT_TOKEN"), "views.open",
-             {"trigger_id": payload["trigger_id"], "view": view})
+        call(ingress.settings.slack_api_url, token, "views.open", {"trigger_id": trigger, "view": view})
     except (SlackCallError, SecretMissing, AwsError):
         logger.exception("could not open the reply modal")
         return error(503, "could not open the modal, try again")

@@ -13,6 +13,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from chalicelib.ingress import shapes
 from chalicelib.observability import count, logger, metrics
 from chalicelib.queue import defer, delete_processed
 from chalicelib.retry import RetryLater
@@ -56,6 +57,7 @@ def process_message(body: str, receive_count: int, services: Services) -> str:
     if not isinstance(message, dict):
         raise PoisonMessage("queue message is not an object")
     source, kind = message.get("source"), message.get("kind")
+    _check_shape(source, kind, message)
     if source == "slack" and kind == "reply-modal" and isinstance(message.get("payload"), dict):
         return services.slack_triage.reply_modal(message["payload"]).action
     if source == "slack" and kind in ("command", "interaction") and isinstance(message.get("payload"), dict):
@@ -85,6 +87,24 @@ def process_message(body: str, receive_count: int, services: Services) -> str:
         result = services.delivery.deliver(str(message["ticket_id"]), str(message["message_key"]), receive_count)
         return f"{result.action}" + (f" #{result.ticket_number}" if result.ticket_number else "")
     raise PoisonMessage(f"unknown queue message {source!r}/{kind!r}")
+
+
+def _check_shape(source: Any, kind: Any, message: dict[str, Any]) -> None:
+    """The payload passes the parser the ingress used (a message that does not is poison, not a retry)."""
+    payload = message.get("payload")
+    try:
+        if source == "slack" and kind == "event":
+            shapes.parse_slack_envelope(payload)
+        elif source == "slack" and kind in ("interaction", "reply-modal"):
+            interaction = shapes.parse_slack_interaction(payload)
+            if kind == "reply-modal":
+                shapes.parse_reply_target(interaction.private_metadata)
+        elif source == "slack" and kind == "command" and isinstance(payload, dict):
+            shapes.parse_slash_command(payload)
+        elif source == "github" and kind == "webhook":
+            shapes.parse_github_delivery(str(message.get("event")), payload)
+    except shapes.ShapeError as exc:
+        raise PoisonMessage(f"{source}/{kind} payload: {exc.reason}") from exc
 
 
 def handle_sqs_event(event: Any, services: Services) -> list[str]:
