@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 STAGE  ?= dev
 
-.PHONY: run test lint typecheck unit cfn-lint bench deploy package clean
+.PHONY: run test test-any-hour lint typecheck unit cfn-lint bench deploy package clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found: install Python 3.11 (or make PYTHON=python3)"; exit 1; }
@@ -20,6 +20,17 @@ run: $(STAMP)
 
 ## make test: lint, type-check, every test, and the CloudFormation lint of `chalice package`
 test: $(STAMP) lint typecheck unit cfn-lint
+
+## make test-any-hour: every test again at a weekday 10:00 London and on a Saturday night (Debian's faketime)
+test-any-hour: $(STAMP)
+	@command -v faketime >/dev/null 2>&1 || { echo "faketime not found: apt-get install faketime"; exit 1; }
+	@# An offset from now (not a frozen start), so every process the tests start sees one clock.
+	for at in '2026-12-09 10:00:00' '2026-12-12 23:30:00'; do \
+	  offset=$$(( $$(date -u -d "$$at" +%s) - $$(date -u +%s) )); \
+	  echo "== every test at $$at UTC (London: GMT) =="; \
+	  TZ=UTC FAKETIME_DONT_FAKE_MONOTONIC=1 faketime -f "$$( [ $$offset -ge 0 ] && echo +)$$offset" \
+	    $(PY) -m pytest -q -n 2 || exit 1; \
+	done
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
@@ -45,7 +56,8 @@ deploy: $(STAMP)
 	SUPPORT_HERO_STAGE=$(STAGE) $(PY) -m chalicelib.cli bootstrap  # now that the email function exists
 
 package: $(STAMP)
-	SUPPORT_HERO_STAGE=$(STAGE) $(VENV)/bin/chalice package --stage $(STAGE) build/package
+	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1} SUPPORT_HERO_STAGE=$(STAGE) \
+		$(VENV)/bin/chalice package --stage $(STAGE) build/package
 
 clean:
 	rm -rf $(VENV) build .pytest_cache .mypy_cache .ruff_cache
