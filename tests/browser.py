@@ -196,7 +196,10 @@ class Browser:
         self._conn: _Connection | None = None
         try:
             # Chromium's crash handler keeps its database under XDG_CONFIG_HOME, not the profile: keep it in there too.
-            env = {**os.environ, "XDG_CONFIG_HOME": os.path.join(self._profile, "xdg-config"),
+            # The browser only renders what the server sent: under `make test-any-hour` it keeps the real
+            # time (libfaketime preloaded into Chromium's many processes is not something to test through).
+            env = {**{k: v for k, v in os.environ.items() if k != "LD_PRELOAD" and not k.startswith("FAKETIME")},
+                   "XDG_CONFIG_HOME": os.path.join(self._profile, "xdg-config"),
                    "XDG_CACHE_HOME": os.path.join(self._profile, "xdg-cache")}
             self._proc = subprocess.Popen(
                 [executable, *FLAGS, f"--user-data-dir={self._profile}", "about:blank"],
