@@ -10,8 +10,11 @@ from __future__ import annotations
 import argparse
 import os
 import smtplib
-from email.message import EmailMessage
-from email.utils import make_msgid
+from email import policy
+from email.message import Message
+from email.utils import formatdate, make_msgid
+
+from chalicelib.mail.addresses import parse_mailboxes
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -26,18 +29,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=int(os.environ.get("SMTP_PORT", "2525")))
     args = parser.parse_args(argv)
 
-    msg = EmailMessage()
+    # The headers go out exactly as given (a hostile From included): compat32 keeps them verbatim.
+    boxes = parse_mailboxes(args.sender)
+    envelope = boxes[0].address if boxes else args.sender
+    msg = Message(policy=policy.compat32)
     msg["From"], msg["To"], msg["Subject"] = args.sender, args.to, args.subject
-    msg["Message-ID"] = make_msgid(domain=args.sender.rpartition("@")[2] or "localhost")
+    msg["Message-ID"] = make_msgid(domain=envelope.rpartition("@")[2] or "localhost")
+    msg["Date"] = formatdate()
     if args.in_reply_to:
         msg["In-Reply-To"] = args.in_reply_to
         msg["References"] = args.in_reply_to
     for header in args.header:
         name, _, value = header.partition(":")
         msg[name.strip()] = value.strip()
-    msg.set_content(args.text)
+    msg["MIME-Version"] = "1.0"
+    msg["Content-Type"] = 'text/plain; charset="utf-8"'
+    msg["Content-Transfer-Encoding"] = "8bit"
+    msg.set_payload(args.text.encode("utf-8"))
     with smtplib.SMTP("127.0.0.1", args.port, timeout=10) as smtp:
-        smtp.send_message(msg)
+        smtp.sendmail(envelope, [args.to], msg.as_bytes(policy=policy.compat32.clone(linesep="\r\n")))
     print(f"sent {msg['Message-ID']}")
     return 0
 
