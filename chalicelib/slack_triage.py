@@ -30,7 +30,7 @@ from chalicelib.delivery import enqueue_delivery
 from chalicelib.directory import Directory, TeamMember
 from chalicelib.directory_store import DirectoryStore
 from chalicelib.models.tickets import Ticket
-from chalicelib.mrkdwn import Mrkdwn, join, link, md, mention
+from chalicelib.mrkdwn import Mrkdwn, join, link, md, mention, quote
 from chalicelib.observability import logger
 from chalicelib.queue import EventQueue
 from chalicelib.rotation import RotationError, RotationStore, Sprint
@@ -242,7 +242,7 @@ class SlackTriage:
         if cmd.verb == "show":
             slack_id = self._slack_id(directory, ticket.assignee)
             last = [m for m in self.tickets.conversation(ticket) if m.role == CUSTOMER][-1:]
-            return ticket_text(ticket, slack_id) + (md("\n>{}", (last[0].text or "")[:300]) if last else "")
+            return ticket_text(ticket, slack_id) + (md("\n{}", quote((last[0].text or "")[:300])) if last else "")
         if cmd.verb in ("assign", "handover"):
             target = directory.member_by_slack(cmd.user)
             if target is None:
