@@ -10,6 +10,8 @@ _ERRORS = {
             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
     "401": {"description": "Missing or invalid token"},
     "404": {"description": "Unknown ticket"},
+    "413": {"description": "Body larger than 200 KiB",
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
 }
 
 
