@@ -28,7 +28,7 @@ test-any-hour: $(STAMP)
 	for at in '2026-12-09 10:00:00' '2026-12-12 23:30:00'; do \
 	  offset=$$(( $$(date -u -d "$$at" +%s) - $$(date -u +%s) )); \
 	  echo "== every test at $$at UTC (London: GMT) =="; \
-	  TZ=UTC faketime -f "$$( [ $$offset -ge 0 ] && echo +)$$offset" \
+	  FUZZ_FAST_EXAMPLES=300 FUZZ_STACK_EXAMPLES=20 TZ=UTC faketime -f "$$( [ $$offset -ge 0 ] && echo +)$$offset" \
 	    $(PY) -m pytest -q -n 2 || exit 1; \
 	done
 
