@@ -51,7 +51,9 @@ def running_stack(tmp_path: Any) -> Iterator[tuple[dict[str, str], dict[str, int
     ports = {"API_PORT": free_port(), "MOTO_PORT": free_port(), "FAKE_SLACK_PORT": free_port(),
              "SMTP_PORT": free_port(), "FAKE_GITHUB_PORT": free_port()}
     # A user's shell, not the test session's settings (which point at the test's own fakes).
-    env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "TERM")}
+    env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "TERM", "TZ")}
+    # Under `make test-any-hour` the stack shares the tests' (faked) clock, as every process there does.
+    env.update({k: v for k, v in os.environ.items() if k == "LD_PRELOAD" or k.startswith("FAKETIME")})
     env.update({k: str(v) for k, v in ports.items()})
     log = (tmp_path / "run.log").open("w+")
     stack = subprocess.Popen([sys.executable, "-m", "devstack.run"], cwd=ROOT, env=env, stdout=log,
