@@ -245,14 +245,12 @@ class EmailIntake:
             self.tickets.append(ticket, self._message(parsed, message, SYSTEM, note, ses_id), idempotency_ref=own_ref)
             return EmailOutcome("bounce-recorded", number_of(ticket))
 
-        member = directory.member_by_email(parsed.from_address)
+        claimed = directory.member_by_email(parsed.from_address)
         envelope = (message.get("mail") or {}).get("source")
-        if member is not None and not (parsed.from_unambiguous
-                                       and sender_authenticated(verdicts, envelope, parsed.from_address)):
-            member = None  # a team address that SES could not authenticate: a stranger's words
-            unverified = True
-        else:
-            unverified = False
+        proven = claimed is not None and parsed.from_unambiguous and sender_authenticated(
+            verdicts, envelope, parsed.from_address)
+        member = claimed if proven else None
+        unverified = claimed is not None and not proven  # a team address SES could not vouch for: a stranger's words
         if ticket is not None:
             role = AGENT if member else CUSTOMER
             new = self._message(parsed, message, role, parsed.reply_text, ses_id)

@@ -81,6 +81,13 @@ def post(url: str, body: Any = None, token: str | None = None) -> tuple[int, Any
         return exc.code, json.loads(exc.read() or b"null")
 
 
+def devstack_mail(env: dict[str, str], *args: str) -> str:
+    """``python -m devstack.mail …`` to the stack's SMTP ingress; the Message-ID it printed."""
+    out = subprocess.run([sys.executable, "-m", "devstack.mail", *args], cwd=ROOT, env=env,
+                         capture_output=True, text=True, timeout=30, check=True)
+    return out.stdout.split()[-1]
+
+
 def set_clock(api: str, now: str) -> None:
     """The dev clock: every part of the stack sees ``now`` (then time moves on)."""
     status, body = post(f"{api}/_local/clock", {"now": now})
@@ -127,12 +134,8 @@ def test_make_run_reaction_opens_ticket_one(tmp_path: Any) -> None:
         def sent() -> float:
             return float(ses.get_send_quota()["SentLast24Hours"])
 
-        def mail(*args: str) -> str:
-            out = subprocess.run([sys.executable, "-m", "devstack.mail", *args], cwd=ROOT, env=env,
-                                 capture_output=True, text=True, timeout=30, check=True)
-            return out.stdout.split()[-1]
-
-        first = mail("--from", "someone@acme.example", "--subject", "Builds fail", "--text", "Since 10:00")
+        first = devstack_mail(env, "--from", "someone@acme.example", "--subject", "Builds fail",
+                              "--text", "Since 10:00")
 
         def email_ticket() -> Any:
             status, body = get(f"{api}/api/tickets/2", token="dev-token-ada")
@@ -141,8 +144,8 @@ def test_make_run_reaction_opens_ticket_one(tmp_path: Any) -> None:
         ticket = wait_for(email_ticket)
         assert ticket["channel"] == "email" and ticket["priority"] == "high"
         acknowledged = wait_for(sent)
-        mail("--from", "someone@acme.example", "--subject", "Re: Builds fail", "--text", "Still", "--in-reply-to",
-             first)
+        devstack_mail(env, "--from", "someone@acme.example", "--subject", "Re: Builds fail", "--text", "Still",
+                      "--in-reply-to", first)
         wait_for(lambda: len(get(f"{api}/api/tickets/2", token="dev-token-ada")[1]["messages"]) == 3)
         reply = urllib.request.Request(f"{api}/api/tickets/2/replies", data=b'{"text": "Fixed."}', method="POST",
                                        headers={"Authorization": "Bearer dev-token-ada",
@@ -152,7 +155,8 @@ def test_make_run_reaction_opens_ticket_one(tmp_path: Any) -> None:
                  == "sent")
         after_reply = sent()
         assert after_reply > acknowledged
-        mail("--from", "ooo@acme.example", "--subject", "Out of office", "--header", "Auto-Submitted: auto-replied")
+        devstack_mail(env, "--from", "ooo@acme.example", "--subject", "Out of office",
+                      "--header", "Auto-Submitted: auto-replied")
         wait_for(lambda: get(f"{api}/api/tickets/3", token="dev-token-ada")[0] == 200)
         time.sleep(1)
         assert sent() == after_reply  # no acknowledgement to an auto-reply

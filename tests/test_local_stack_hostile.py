@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.parse
@@ -14,8 +12,7 @@ import urllib.request
 from typing import Any
 
 from chalicelib.security import slack_signature
-from tests.conftest import ROOT
-from tests.test_local_stack import WEDNESDAY_MORNING, get, running_stack, set_clock, wait_for
+from tests.test_local_stack import WEDNESDAY_MORNING, devstack_mail, get, running_stack, set_clock, wait_for
 
 SECRET = "dev-slack-signing-secret"
 HOSTILE_SUBJECT = "x <!channel> <!here> <@U0HERO1> <https://evil.example/phish|click here to verify>"
@@ -62,9 +59,7 @@ def test_make_run_gives_the_right_answer_to_every_reproduction(tmp_path: Any) ->
         set_clock(api, WEDNESDAY_MORNING)
 
         def mail(*args: str) -> str:
-            out = subprocess.run([sys.executable, "-m", "devstack.mail", *args], cwd=ROOT, env=env,
-                                 capture_output=True, text=True, timeout=30, check=True)
-            return out.stdout.split()[-1]
+            return devstack_mail(env, *args)
 
         def ticket(number: int) -> Any:
             status, body = get(f"{api}/api/tickets/{number}", token="dev-token-ada")
