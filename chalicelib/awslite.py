@@ -17,6 +17,7 @@ import hmac
 import http.client
 import json
 import os
+import threading
 import time
 import urllib.parse
 from collections.abc import Callable
@@ -142,14 +143,17 @@ class JsonProtocolClient:
         self._credentials = credentials
         self._timeout = timeout
         self._max_attempts = max_attempts
-        self._conn: http.client.HTTPConnection | None = None
+        # One kept-alive connection per thread: an http.client connection carries one request at a
+        # time, and `chalice local` (like any threaded server) calls the ingress from many threads.
+        self._local = threading.local()
 
     def _connection(self) -> http.client.HTTPConnection:
-        if self._conn is None:
+        conn: http.client.HTTPConnection | None = getattr(self._local, "conn", None)
+        if conn is None:
             parsed = urllib.parse.urlsplit(self.endpoint)
             cls = http.client.HTTPSConnection if parsed.scheme == "https" else http.client.HTTPConnection
-            self._conn = cls(parsed.netloc, timeout=self._timeout)
-        return self._conn
+            conn = self._local.conn = cls(parsed.netloc, timeout=self._timeout)
+        return conn
 
     def call(self, action: str, params: dict[str, Any]) -> dict[str, Any]:
         body = json.dumps(params).encode("utf-8")
@@ -193,9 +197,10 @@ class JsonProtocolClient:
         raise AwsError("ConnectionError", str(last), 0) from last
 
     def _close(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
+        conn: http.client.HTTPConnection | None = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
 
 
 def sqs_client(region: str) -> JsonProtocolClient:

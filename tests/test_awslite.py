@@ -79,3 +79,33 @@ def test_both_secret_readers_read_ssm(moto_endpoint: str, monkeypatch: pytest.Mo
         IngressSecrets("us-east-1").get("SLACK_SIGNING_SECRET")
     monkeypatch.setenv("SLACK_SIGNING_SECRET", "from-env")
     assert IngressSecrets("us-east-1").get("SLACK_SIGNING_SECRET") == "from-env"
+
+
+def test_one_client_sends_from_many_threads_at_once(moto_endpoint: str) -> None:
+    """`chalice local` serves the ingress on many threads that share one client: no request may fail."""
+    import threading
+
+    sqs = boto3.client("sqs", region_name="us-east-1", endpoint_url=moto_endpoint)
+    url = sqs.create_queue(QueueName="lite-threads.fifo", Attributes={"FifoQueue": "true"})["QueueUrl"]
+    client = sqs_client("us-east-1")
+    client.call("GetQueueUrl", {"QueueName": "lite-threads.fifo"})  # a kept-alive connection already exists
+    start = threading.Barrier(8)
+    errors: list[BaseException] = []
+
+    def send(worker: int) -> None:
+        start.wait()
+        for n in range(25):
+            try:
+                client.call("SendMessage", {"QueueUrl": url, "MessageBody": f"{worker}-{n}",
+                                            "MessageDeduplicationId": f"{worker}-{n}", "MessageGroupId": str(worker)})
+            except Exception as exc:  # collected and asserted below
+                errors.append(exc)
+
+    threads = [threading.Thread(target=send, args=(w,)) for w in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])["Attributes"]
+    assert int(attrs["ApproximateNumberOfMessages"]) == 200
