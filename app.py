@@ -11,8 +11,11 @@ from chalicelib import bootstrap
 from chalicelib.config import events_queue_name, inbound_mail_topic_name
 from chalicelib.handlers import api, github_events, slack_events
 from chalicelib.jobs import JOBS, Job
+from chalicelib.observability import lambda_middleware
 
 app = Chalice(app_name="support-hero")
+# Every Lambda (API, worker, email, each scheduled job): Lambda context in the logs, metrics flushed.
+app.register_middleware(lambda_middleware, "all")
 app.register_blueprint(slack_events.bp)
 app.register_blueprint(github_events.bp)
 app.register_blueprint(api.bp)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from chalicelib.ingress import shapes
-from chalicelib.observability import count, logger, metrics
+from chalicelib.observability import count, logger
 from chalicelib.queue import defer, delete_processed
 from chalicelib.retry import RetryLater
 from chalicelib.services import Services
@@ -140,9 +140,7 @@ def handle_sqs_event(event: Any, services: Services) -> list[str]:
             done.append(record.receipt_handle)
         return outcomes
     finally:
-        logger.remove_keys(["delivery_id", "sqs_message_id"])
-        if metrics.metric_set:
-            metrics.flush_metrics()
+        logger.remove_keys(["delivery_id", "sqs_message_id"])  # metrics: flushed by the middleware
 
 
 def _delivery_id(body: str) -> str | None:
