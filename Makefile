@@ -42,7 +42,7 @@ unit: $(STAMP)
 	$(PY) -m pytest -q -n 2
 
 cfn-lint: $(STAMP)
-	rm -rf build/cfn && AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1} SUPPORT_HERO_STAGE=$(STAGE) $(VENV)/bin/chalice package --stage $(STAGE) build/cfn >/dev/null
+	rm -rf build/cfn && AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1} SUPPORT_HERO_STAGE=$(STAGE) $(VENV)/bin/chalice package --stage $(STAGE) --merge-template infra/alarms.json build/cfn >/dev/null
 	$(VENV)/bin/cfn-lint build/cfn/sam.json
 
 ## make bench: ack-path cold start and warm latency vs slack-bolt, and DynamoDB requests per event
@@ -57,7 +57,7 @@ deploy: $(STAMP)
 
 package: $(STAMP)
 	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1} SUPPORT_HERO_STAGE=$(STAGE) \
-		$(VENV)/bin/chalice package --stage $(STAGE) build/package
+		$(VENV)/bin/chalice package --stage $(STAGE) --merge-template infra/alarms.json build/package
 
 clean:
 	rm -rf $(VENV) build .pytest_cache .mypy_cache .ruff_cache

@@ -167,3 +167,49 @@ def test_every_job_is_a_scheduled_lambda_with_its_own_least_privilege_policy() -
     assert schedules["rotation"].schedule_expression.to_string() == "rate(1 hour)"
     for stage, body in config()["stages"].items():
         assert set(SCHEDULED) <= set(body["lambda_functions"]), stage
+
+
+def packaged_template(out: Path, stage: str = "dev") -> dict[str, Any]:
+    """``make package``'s template: ``chalice package`` with the alarms merged in."""
+    import subprocess
+    import sys
+
+    env = {**os.environ, "AWS_DEFAULT_REGION": "us-east-1", "SUPPORT_HERO_STAGE": stage}
+    subprocess.run([str(Path(sys.executable).parent / "chalice"), "package", "--stage", stage,
+                    "--merge-template", "infra/alarms.json", str(out)],
+                   cwd=ROOT, env=env, check=True, capture_output=True)
+    return dict(json.loads((out / "sam.json").read_text()))
+
+
+def test_the_packaged_template_alarms_on_failed_side_effects_worker_failures_and_the_dlq(tmp_path: Path) -> None:
+    from chalicelib.infra import dlq_name
+    from chalicelib.observability import SERVICE, metrics
+
+    makefile = (ROOT / "Makefile").read_text()
+    assert makefile.count("chalice package --stage $(STAGE) --merge-template infra/alarms.json") == 2  # lint, package
+    template = packaged_template(tmp_path / "cfn")
+    alarms = {r["Properties"]["MetricName"]: r["Properties"] for r in template["Resources"].values()
+              if r["Type"] == "AWS::CloudWatch::Alarm"}
+    assert set(alarms) == {"SideEffectsFailed", "WorkerFailures", "ApproximateNumberOfMessagesVisible"}
+    for name in ("SideEffectsFailed", "WorkerFailures"):
+        alarm = alarms[name]
+        # What Powertools emits: the Metrics namespace, one dimension set [service].
+        assert (alarm["Namespace"], alarm["Dimensions"]) == (metrics.namespace, [{"Name": "service", "Value": SERVICE}])
+        assert (alarm["Statistic"], alarm["Period"], alarm["Threshold"]) == ("Sum", 300, 1)
+    dlq = alarms["ApproximateNumberOfMessagesVisible"]
+    assert dlq["Namespace"] == "AWS/SQS"
+    stage = template["Parameters"]["Stage"]
+    assert set(stage["AllowedValues"]) == set(config()["stages"]) and stage["Default"] == "dev"
+    [dimension] = dlq["Dimensions"]
+    assert dimension["Name"] == "QueueName"
+    for name in config()["stages"]:  # the name infra.bootstrap gives the stage's dead-letter queue
+        queue = config()["stages"][name]["environment_variables"]["EVENTS_QUEUE_NAME"]
+        assert dimension["Value"]["Fn::Sub"].replace("${Stage}", name) == dlq_name(queue)
+    for alarm in alarms.values():
+        assert alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+        assert alarm["TreatMissingData"] == "notBreaching"
+        # No topic (the default): no action; a topic: told when it fires and when it clears.
+        for actions in ("AlarmActions", "OKActions"):
+            assert alarm[actions] == {"Fn::If": ["HasAlarmTopic", [{"Ref": "AlarmTopicArn"}], {"Ref": "AWS::NoValue"}]}
+    assert template["Parameters"]["AlarmTopicArn"]["Default"] == ""
+    assert template["Resources"]["OnEvent"]["Type"] == "AWS::Serverless::Function"  # merged into, not replaced
