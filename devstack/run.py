@@ -11,6 +11,7 @@ Every setting has a documented dev default and can be overridden by environment 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import signal
@@ -20,7 +21,12 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from chalicelib.clock import Clock
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -63,9 +69,9 @@ def configure_environment() -> dict[str, str]:
     return dict(os.environ)
 
 
-def wait_http(url: str, seconds: float = 20) -> None:
+def wait_http(url: str, seconds: float = 20, stop: threading.Event | None = None) -> None:
     deadline = time.monotonic() + seconds
-    while True:
+    while stop is None or not stop.is_set():
         try:
             urllib.request.urlopen(url, timeout=1).read()
             return
@@ -87,16 +93,32 @@ def seed_fake_slack(fake: object) -> None:
     add_message(SAMPLE_CHANNEL, SAMPLE_TS, "U0CUST1", "How do I rotate my API key without downtime?")
 
 
-def run_schedules(services: object, stop: threading.Event) -> None:
-    """Like EventBridge: each job at its rate (``POST /_local/schedules/<name>`` runs one at once)."""
-    from chalicelib import jobs
+def run_schedules(services: object, stop: threading.Event, *, tick: float = 2.0,
+                  clock: Clock | None = None) -> None:
+    """Like EventBridge: each job at its rate (``POST /_local/schedules/<name>`` runs one at once).
 
-    last = dict.fromkeys(jobs.JOBS, time.monotonic())  # like a rate schedule: the first run after one period
-    while not stop.wait(5):
-        for job in jobs.JOBS.values():
-            if time.monotonic() - last.get(job.name, 0.0) < job.every_minutes * 60:
+    A job is due when its period has passed on the wall clock or on the dev clock
+    (``POST /_local/clock``), so moving the dev clock on two hours runs every job at
+    the next tick. A dev clock moved back only restarts the dev-clock count.
+    """
+    from chalicelib import jobs
+    from chalicelib.clock import clock_from_environment
+
+    dev = clock or clock_from_environment()
+    # Like a rate schedule: the first run comes after one period (on either clock).
+    last: dict[str, tuple[float, float]] = {}
+    started = (time.monotonic(), dev.time())
+    while not stop.wait(tick):
+        for job in list(jobs.JOBS.values()):
+            period = job.every_minutes * 60
+            wall_then, dev_then = last.get(job.name, started)
+            wall_now, dev_now = time.monotonic(), dev.time()
+            if dev_now < dev_then:  # the dev clock went back (e.g. reset): count from now
+                dev_then = dev_now
+                last[job.name] = (wall_then, dev_then)
+            if wall_now - wall_then < period and dev_now - dev_then < period:
                 continue
-            last[job.name] = time.monotonic()
+            last[job.name] = (wall_now, dev_now)
             try:
                 jobs.run(job.name, services)  # type: ignore[arg-type]
             except Exception as exc:  # noqa: BLE001 - a failed run is retried at the next tick, like Lambda
@@ -108,18 +130,89 @@ def main() -> int:
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's request log
     env = configure_environment()
     sys.path.insert(0, str(ROOT))
+    stop = threading.Event()
+    starting = True
+    children: list[subprocess.Popen[bytes]] = []
+
+    def on_signal(signum: int, _frame: object) -> None:
+        """First Ctrl-C / SIGTERM: stop (aborting a start in progress); a second one: exit at once."""
+        if stop.is_set():
+            for child in children:
+                child.kill()
+            os._exit(128 + signum)
+        log.info("%s: stopping", signal.Signals(signum).name)
+        stop.set()
+        if starting:
+            raise KeyboardInterrupt  # some libraries swallow it: every start step checks `stop` as well
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    cleanup = contextlib.ExitStack()
+    api_died: int | None = None
+    try:
+        api = _start(env, stop, cleanup, children)
+        starting = False
+        while not stop.is_set() and api.poll() is None:
+            stop.wait(0.5)
+        if not stop.is_set():
+            api_died = api.returncode
+            log.error("chalice local exited (%s): stopping the stack", api_died)
+    except KeyboardInterrupt:
+        log.info("interrupted while starting: stopping what was started")
+    finally:
+        stop.set()
+        # Whatever a part does when stopping, the process ends: a watchdog exits after 15 s.
+        watchdog = threading.Timer(15, os._exit, args=(1,))
+        watchdog.daemon = True
+        watchdog.start()
+        cleanup.close()
+    return 0 if not api_died else (api_died if api_died > 0 else 1)
+
+
+def _quietly(what: str, action: Callable[[], object]) -> Callable[[], None]:
+    """A cleanup step that logs its failure and lets the next steps run."""
+
+    def run() -> None:
+        try:
+            action()
+        except Exception as exc:  # noqa: BLE001 - stopping goes on whatever one part does
+            log.warning("stopping %s failed: %s: %s", what, type(exc).__name__, exc)
+
+    return run
+
+
+def _stop_process(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.terminate()
+    try:
+        process.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=5)
+
+
+def _start(env: dict[str, str], stop: threading.Event, cleanup: contextlib.ExitStack,
+           children: list[subprocess.Popen[bytes]]) -> subprocess.Popen[bytes]:
+    """Start every part, registering how to stop it; answers the API's process (chalice local)."""
+
+    def check() -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
 
     from moto.server import ThreadedMotoServer
 
     moto = ThreadedMotoServer(ip_address="127.0.0.1", port=int(env["MOTO_PORT"]), verbose=False)
     moto.start()
-    wait_http(f"{os.environ['AWS_ENDPOINT_URL']}/moto-api/")
+    cleanup.callback(_quietly("the embedded AWS", moto.stop))
+    wait_http(f"{os.environ['AWS_ENDPOINT_URL']}/moto-api/", stop=stop)
+    check()
 
     fake = None
     if not os.environ.get("SLACK_API_URL"):
         from devstack.fake_slack import FakeSlack
 
         fake = FakeSlack(bot_token=env["SLACK_BOT_TOKEN"]).start(port=int(env["FAKE_SLACK_PORT"]))
+        cleanup.callback(_quietly("the fake Slack", fake.stop))
         os.environ["SLACK_API_URL"] = fake.base_url
         seed_fake_slack(fake)
 
@@ -128,6 +221,7 @@ def main() -> int:
         from devstack.fake_github import FakeGitHub
 
         fake_github = FakeGitHub(token=env["GITHUB_TOKEN"]).start(port=int(env["FAKE_GITHUB_PORT"]))
+        cleanup.callback(_quietly("the fake GitHub", fake_github.stop))
         os.environ["GITHUB_API_URL"] = fake_github.base_url
         fake_github.set_issue("Codertocat/Hello-World", 1, title="Spelling error in the README file")
 
@@ -136,8 +230,10 @@ def main() -> int:
     from chalicelib.infra import bootstrap
     from chalicelib.services import build_services
 
+    check()
     settings = get_settings()
     info = bootstrap(settings)
+    check()
     import boto3
 
     boto3.client("ses").verify_email_identity(EmailAddress=str(settings.support_address))  # moto: verified senders
@@ -149,6 +245,7 @@ def main() -> int:
         member = directory.member(member_id)
         if member is not None:
             services.directory.create_token(member, "local stack", token=token)
+    check()
 
     api = subprocess.Popen(
         [str(Path(sys.executable).parent / "chalice"), "local", "--host", "127.0.0.1",
@@ -156,6 +253,8 @@ def main() -> int:
         cwd=ROOT,
         env=dict(os.environ),
     )
+    children.append(api)
+    cleanup.callback(_quietly("chalice local", lambda: _stop_process(api)))
 
     import app as app_module
     from chalicelib import bootstrap as roots
@@ -163,7 +262,7 @@ def main() -> int:
     from devstack.pump import Pump
 
     roots.override_services(services)
-    stop = threading.Event()
+    check()
 
     def invoke(event: dict[str, object]) -> None:
         app_module.on_event(event, LambdaContext())
@@ -172,12 +271,12 @@ def main() -> int:
         queue_url=info["queue"],
         invoke=invoke,
         endpoint_url=os.environ["AWS_ENDPOINT_URL"],
+        receive_max=10,  # up to 10 a receive, still one record per invoke as deployed
         retry_delay=2,
         on_error=lambda exc: log.warning("worker failed (will retry): %s: %s", type(exc).__name__, exc),
     )
-    pump_thread = threading.Thread(target=pump.run_forever, args=(stop,), daemon=True)
-    pump_thread.start()
-    threading.Thread(target=run_schedules, args=(services, stop), daemon=True).start()
+    threads = [threading.Thread(target=pump.run_forever, args=(stop,), name="pump", daemon=True),
+               threading.Thread(target=run_schedules, args=(services, stop), name="schedules", daemon=True)]
 
     from devstack.smtp import sns_invoker, start_smtp, subscribe_tap
 
@@ -190,15 +289,26 @@ def main() -> int:
         retry_delay=2,
         on_error=lambda exc: log.warning("email function failed (will retry): %s: %s", type(exc).__name__, exc),
     )
-    threading.Thread(target=sns_pump.run_forever, args=(stop,), daemon=True).start()
+    threads.append(threading.Thread(target=sns_pump.run_forever, args=(stop,), name="sns-pump", daemon=True))
+    for thread in threads:
+        thread.start()
+    # Stopped after the servers they call: a pump in its long poll ends within a second.
+    def join_threads() -> None:
+        for thread in threads:
+            thread.join(timeout=3)
+
+    cleanup.callback(_quietly("the pumps", join_threads))
+    check()
     smtp = start_smtp(host="127.0.0.1", port=int(env["SMTP_PORT"]), bucket=settings.mail_bucket,
                       topic_arn=info["inbound_topic"], region=settings.region,
                       endpoint_url=os.environ["AWS_ENDPOINT_URL"])
+    cleanup.callback(_quietly("the SMTP ingress", smtp.stop))
 
     try:
-        wait_http(f"http://127.0.0.1:{env['API_PORT']}/api/tickets", seconds=30)
+        wait_http(f"http://127.0.0.1:{env['API_PORT']}/api/tickets", seconds=30, stop=stop)
     except RuntimeError:
         log.error("chalice local did not start; see its output above")
+    check()
 
     print(
         f"""
@@ -229,28 +339,7 @@ Ctrl-C stops everything.""",
         flush=True,
     )
 
-    def shutdown(*_: object) -> None:
-        stop.set()
-
-    signal.signal(signal.SIGTERM, shutdown)
-    signal.signal(signal.SIGINT, shutdown)
-    try:
-        while not stop.is_set() and api.poll() is None:
-            stop.wait(0.5)
-    finally:
-        stop.set()
-        api.terminate()
-        try:
-            api.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            api.kill()
-        smtp.stop()
-        if fake_github is not None:
-            fake_github.stop()
-        if fake is not None:
-            fake.stop()
-        moto.stop()
-    return 0 if api.returncode in (0, -signal.SIGTERM, None) else int(api.returncode or 1)
+    return api
 
 
 if __name__ == "__main__":
