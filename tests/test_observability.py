@@ -153,12 +153,17 @@ def test_metrics_are_flushed_when_the_handler_raises(
     assert value(the_record_with(capsys.readouterr().out, "TestJobRan"), "TestJobRan") == 1
 
 
-def test_the_worker_flushes_through_the_middleware(stack: Stack, capsys: pytest.CaptureFixture[str]) -> None:
-    """A poison message: WorkerFailures, flushed although the worker raised (it has no flush of its own)."""
-    from chalicelib.handlers.worker import PoisonMessage
+def test_the_worker_flushes_through_the_middleware(
+        stack: Stack, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """A message the worker fails on: WorkerFailures, flushed although it raised (it has no flush of its own)."""
+    from chalicelib.handlers import worker
 
-    event = stack.client.events.generate_sqs_event(queue_name="events", message_bodies=["not json"])
-    with pytest.raises(PoisonMessage):
+    def fail(*args: Any, **kwargs: Any) -> str:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(worker, "process_message", fail)
+    event = stack.client.events.generate_sqs_event(queue_name="events", message_bodies=['{"source": "x"}'])
+    with pytest.raises(RuntimeError, match="a bug"):
         stack.client.lambda_.invoke("on_event", event)
     assert value(the_record_with(capsys.readouterr().out, "WorkerFailures"), "WorkerFailures") == 1
 
