@@ -2,28 +2,48 @@
 
 Records every call; issue comments are stored; issues can be seeded with a state;
 the next calls can be made to answer 403/429 with rate-limit headers.
-Control API under ``/_fake/`` for other processes.
+Control API under ``/_fake/`` for other processes::
+
+    GET  /_fake/calls
+    POST /_fake/reset
+    POST /_fake/issues   {"repo", "number", "state"?, "title"?, "closed_at"?}
+    POST /_fake/fail     {"status"?, "retry_after"?, "reset_in"?, "count"?}
+    POST /_fake/outage   {"status"?: 500|503|429, "retry_after"?, "until"?: ISO 8601 with offset,
+                          "methods"?: [path prefixes, e.g. "/repos/Codertocat/Hello-World/issues/1/comments"]}
+    DELETE /_fake/outage
+    POST /_fake/slow     {"path": a path substring, "delay", "count"?}
+
+An outage answers every API call (under ``methods``' path prefixes, else all) with
+``status`` and ``{"message": ...}`` (429 with ``Retry-After``) without applying it,
+until the fake's clock (``now``: the dev clock under ``make run``) passes ``until``;
+those calls are in ``calls()`` marked ``"failed": true``. A slow answer applies the
+call (the comment exists), then answers ``delay`` seconds late.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import itertools
 import json
 import re
 import signal
 import threading
 import time
+from collections.abc import Iterable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from devstack.fake_slack import Now, dev_clock_now, parse_until
 
 _COMMENTS = re.compile(r"^/repos/([^/]+/[^/]+)/issues/(\d+)/comments$")
 _ISSUE = re.compile(r"^/repos/([^/]+/[^/]+)/issues/(\d+)$")
 
 
 class FakeGitHub:
-    def __init__(self, token: str | None = None) -> None:
+    def __init__(self, token: str | None = None, now: Now | None = None) -> None:
         self.token = token
+        self.now: Now = now or dev_clock_now  # the outage clock; tests swap it
         self._lock = threading.RLock()
         self._server: ThreadingHTTPServer | None = None
         self.reset()
@@ -57,6 +77,8 @@ class FakeGitHub:
             self._issues: dict[tuple[str, int], dict[str, Any]] = {}
             self._comments: dict[tuple[str, int], list[dict[str, Any]]] = {}
             self._failures: list[dict[str, Any]] = []
+            self._outage: dict[str, Any] | None = None
+            self._slow: list[dict[str, Any]] = []
             self._ids = itertools.count(1000)
 
     def calls(self, method: str | None = None) -> list[dict[str, Any]]:
@@ -81,10 +103,61 @@ class FakeGitHub:
         with self._lock:
             self._failures.extend([{"status": status, "retry_after": retry_after, "reset_in": reset_in}] * count)
 
+    def outage(self, status: int = 500, retry_after: int | None = None,
+               until: dt.datetime | str | None = None, methods: Iterable[str] | None = None) -> None:
+        """Answer every API call (whose path starts with one of ``methods``, default all) with ``status``,
+        applying none, until ``self.now()`` reaches ``until`` (``None``: until :meth:`end_outage`)."""
+        if int(status) not in (429, 500, 502, 503, 504):
+            raise ValueError("an outage answers 429, 500, 502, 503 or 504")
+        outage = {"status": int(status), "retry_after": None if retry_after is None else int(retry_after),
+                  "until": parse_until(until), "methods": None if methods is None else tuple(methods)}
+        with self._lock:
+            self._outage = outage
+
+    def end_outage(self) -> None:
+        with self._lock:
+            self._outage = None
+
+    def slow_next(self, path: str, delay: float, count: int = 1) -> None:
+        """The next ``count`` calls whose path contains ``path`` are applied, then answered ``delay`` s late."""
+        with self._lock:
+            self._slow.extend({"path": path, "delay": float(delay)} for _ in range(int(count)))
+
+    def _outage_for(self, path: str) -> dict[str, Any] | None:
+        outage = self._outage
+        if outage is None:
+            return None
+        if outage["until"] is not None and self.now() >= outage["until"]:
+            self._outage = None
+            return None
+        return outage if outage["methods"] is None or path.startswith(outage["methods"]) else None
+
+    def serve(self, method: str, path: str, body: Any, auth: str | None) -> tuple[int, dict[str, str], Any, float]:
+        """:meth:`handle` for the HTTP server, with how late to answer (a slow answer)."""
+        with self._lock:
+            outage = self._outage_for(path)
+            if outage is not None:
+                self._calls.append({"method": method, "path": path, "body": body, "at": time.time(),
+                                    "failed": True, "status": outage["status"]})
+                status = outage["status"]
+                headers = {} if outage["retry_after"] is None else {"Retry-After": str(outage["retry_after"])}
+                if status == 429:
+                    headers.setdefault("Retry-After", "1")
+                    return 429, headers, {"message": "API rate limit exceeded"}, 0.0
+                return status, headers, {"message": "Server Error" if status == 500 else "Service Unavailable"}, 0.0
+            slow = next((s for s in self._slow if s["path"] in path), None)
+            if slow is not None:
+                self._slow.remove(slow)
+        status, headers, answer = self.handle(method, path, body, auth)
+        return status, headers, answer, slow["delay"] if slow is not None else 0.0
+
     def handle(self, method: str, path: str, body: Any, auth: str | None) -> tuple[int, dict[str, str], Any]:
         with self._lock:
-            self._calls.append({"method": method, "path": path, "body": body, "at": time.time()})
+            call = {"method": method, "path": path, "body": body, "at": time.time()}
+            self._calls.append(call)
             failure = self._failures.pop(0) if self._failures else None
+            if failure:
+                call.update(failed=True, status=failure["status"])
         if failure:
             headers = {}
             if failure["retry_after"] is not None:
@@ -108,6 +181,10 @@ class FakeGitHub:
                            "html_url": f"https://github.com/{repo}/issues/{number}#issuecomment-{comment_id}"}
                 self._comments.setdefault((repo, number), []).append(comment)
             return 201, {}, comment
+        if match and method == "GET":  # one page holds them all here (the client pages by 100)
+            with self._lock:
+                listed = list(self._comments.get((match.group(1), int(match.group(2))), []))
+            return 200, {}, listed
         match = _ISSUE.match(path)
         if match and method == "GET":
             with self._lock:
@@ -155,10 +232,29 @@ class _Handler(BaseHTTPRequestHandler):
             elif action == "fail" and isinstance(body, dict):
                 g.fail_next(**body)
                 self._send(200, {"ok": True})
+            elif action == "outage" and method == "POST":
+                try:
+                    g.outage(**(body if isinstance(body, dict) else {}))
+                except (TypeError, ValueError) as exc:
+                    self._send(400, {"message": str(exc)})
+                    return
+                self._send(200, {"ok": True})
+            elif action == "outage" and method == "DELETE":
+                g.end_outage()
+                self._send(200, {"ok": True})
+            elif action == "slow" and isinstance(body, dict):
+                try:
+                    g.slow_next(**body)
+                except (TypeError, ValueError) as exc:
+                    self._send(400, {"message": str(exc)})
+                    return
+                self._send(200, {"ok": True})
             else:
                 self._send(404, {"message": "unknown control"})
             return
-        status, headers, answer = g.handle(method, path, body, self.headers.get("Authorization"))
+        status, headers, answer, delay = g.serve(method, path, body, self.headers.get("Authorization"))
+        if delay > 0:  # applied already: the client may give up before it hears so
+            time.sleep(delay)
         self._send(status, answer, headers)
 
     def do_GET(self) -> None:
@@ -166,6 +262,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         self._handle("POST")
+
+    def do_DELETE(self) -> None:
+        self._handle("DELETE")
 
 
 def main() -> None:

@@ -11,6 +11,16 @@ seed messages and users, make the next calls fail, and read what was called::
     POST /_fake/messages  {"channel", "ts", "user", "text", "thread_ts"?, ...}
     POST /_fake/users     {"user_id", "name", "real_name"?, "image_72"?, "is_bot"?}
     POST /_fake/fail      {"method", "status"?, "retry_after"?, "count"?, "error"?}
+    POST /_fake/outage    {"status"?: 500|503|429, "retry_after"?, "until"?: ISO 8601 with offset, "methods"?: [...]}
+    DELETE /_fake/outage
+    POST /_fake/slow      {"method", "delay", "count"?}
+
+An outage answers every Web API call (of ``methods``, else all) with ``status`` without
+applying it until the fake's clock (``now``: the dev clock under ``make run``) passes
+``until``: 429 with ``Retry-After`` and ``ratelimited``, 5xx a plain-text error page as
+Slack's edge gives. Such calls are still in ``calls()``, marked ``"failed": true``.
+A slow answer applies the call (the message is posted), then waits ``delay`` seconds
+before answering, so a client with a shorter timeout never learns that it worked.
 
 Run it on its own with ``python -m devstack.fake_slack --port 9001 [--bot-token xoxb-dev]``.
 
@@ -30,8 +40,10 @@ import argparse
 import base64
 import binascii
 import copy
+import datetime as dt
 import json
 import logging
+import os
 import signal
 import threading
 import time
@@ -50,6 +62,33 @@ PERMALINK_HOST = "https://fake-slack.local"
 HISTORY_DEFAULT_LIMIT = 100
 REPLIES_DEFAULT_LIMIT = 1000
 MAX_LIMIT = 1000
+Now = Callable[[], dt.datetime]
+
+
+def dev_clock_now() -> dt.datetime:
+    """The local stack's time: the dev clock when ``SUPPORT_HERO_DEV_CLOCK`` names its file, else real time."""
+    path = os.environ.get("SUPPORT_HERO_DEV_CLOCK")
+    if not path:
+        return dt.datetime.now(dt.UTC)
+    from chalicelib.clock import DevClock
+
+    clock = _DEV_CLOCKS.get(path)
+    if clock is None:
+        clock = _DEV_CLOCKS[path] = DevClock(path)
+    return clock.now()
+
+
+_DEV_CLOCKS: dict[str, Any] = {}
+
+
+def parse_until(value: Any) -> dt.datetime | None:
+    """``until`` of an outage: an aware datetime or ISO 8601 text with an offset (``Z`` counts)."""
+    if value is None or value == "":
+        return None
+    at = value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    if at.tzinfo is None:
+        raise ValueError("until needs a UTC offset, e.g. 2026-11-28T10:00:00Z")
+    return at
 
 
 class FakeSlack:
@@ -61,8 +100,10 @@ class FakeSlack:
         bot_user_id: str = "U0BOT",
         bot_id: str = "B0BOT",
         team_id: str = "T0DEV",
+        now: Now | None = None,
     ) -> None:
         self.bot_token = bot_token
+        self.now: Now = now or dev_clock_now  # the outage clock; tests swap it
         self.bot_user_id = bot_user_id
         self.bot_id = bot_id
         self.team_id = team_id
@@ -74,6 +115,8 @@ class FakeSlack:
         self._messages: dict[str, dict[str, Json]] = {}
         self._users: dict[str, Json] = {}
         self._failures: dict[str, list[Json]] = {}
+        self._outage: Json | None = None
+        self._slow: dict[str, list[float]] = {}
         self.reset()
 
     # -- lifecycle ----------------------------------------------------------------
@@ -126,12 +169,14 @@ class FakeSlack:
 
     # -- state and seeding ------------------------------------------------------------
     def reset(self) -> None:
-        """Forget calls, messages, users and pending failures (the bot user stays known)."""
+        """Forget calls, messages, users, pending failures, outage and slow answers (the bot user stays)."""
         with self._lock:
             self._calls = []
             self._messages = {}
             self._users = {}
             self._failures = {}
+            self._outage = None
+            self._slow = {}
             self.add_user(self.bot_user_id, "support-hero", real_name="Support Hero", is_bot=True)
 
     def calls(self, method: str | None = None) -> list[Json]:
@@ -209,17 +254,62 @@ class FakeSlack:
         with self._lock:
             self._failures.setdefault(method, []).extend(dict(failure) for _ in range(int(count)))
 
+    def outage(self, status: int = 500, retry_after: int | None = None, until: dt.datetime | str | None = None,
+               methods: Iterable[str] | None = None) -> None:
+        """Answer every API call (of ``methods``, default all) with ``status``, applying none, until
+        ``self.now()`` reaches ``until`` (``None``: until :meth:`end_outage` or :meth:`reset`)."""
+        if int(status) not in (429, 500, 502, 503, 504):
+            raise ValueError("an outage answers 429, 500, 502, 503 or 504")
+        outage = {"status": int(status), "retry_after": None if retry_after is None else int(retry_after),
+                  "until": parse_until(until), "methods": None if methods is None else set(methods)}
+        with self._lock:
+            self._outage = outage
+
+    def end_outage(self) -> None:
+        with self._lock:
+            self._outage = None
+
+    def slow_next(self, method: str, delay: float, count: int = 1) -> None:
+        """The next ``count`` calls of ``method`` are applied, then answered ``delay`` seconds late."""
+        with self._lock:
+            self._slow.setdefault(method, []).extend([float(delay)] * int(count))
+
+    def _outage_for(self, method: str) -> Json | None:
+        outage = self._outage
+        if outage is None:
+            return None
+        if outage["until"] is not None and self.now() >= outage["until"]:
+            self._outage = None
+            return None
+        return outage if outage["methods"] is None or method in outage["methods"] else None
+
     # -- dispatch ------------------------------------------------------------------
     def dispatch(self, method: str, params: Json, token: str | None) -> tuple[int, dict[str, str], Json]:
         """Record one Web API call and answer it: ``(http status, extra headers, body)``."""
+        status, headers, body, _ = self.serve(method, params, token)
+        return status, headers, body if isinstance(body, dict) else {"ok": False, "error": body}
+
+    def serve(self, method: str, params: Json, token: str | None) -> tuple[int, dict[str, str], Json | str, float]:
+        """:meth:`dispatch` for the HTTP server: the body may be plain text, and the answer's delay."""
         with self._lock:
-            self._calls.append(
-                {"method": method, "params": copy.deepcopy(params), "token": token, "at": time.time()}
-            )
+            call: Json = {"method": method, "params": copy.deepcopy(params), "token": token, "at": time.time()}
+            self._calls.append(call)
+            outage = self._outage_for(method)
+            if outage is not None:
+                call.update(failed=True, status=outage["status"])
+                return _outage_answer(outage)
             pending = self._failures.get(method)
             failure = pending.pop(0) if pending else None
             if failure is not None:
-                return _failure_answer(failure)
+                call.update(failed=True, status=failure["status"])
+                status, headers, body = _failure_answer(failure)
+                return status, headers, body, 0.0
+            status, headers, answer = self._apply(method, params, token)
+            slow = self._slow.get(method)
+            return status, headers, answer, (slow.pop(0) if slow else 0.0)
+
+    def _apply(self, method: str, params: Json, token: str | None) -> tuple[int, dict[str, str], Json]:
+        with self._lock:
             if not token:
                 return 200, {}, {"ok": False, "error": "not_authed"}
             if self.bot_token is not None and token != self.bot_token:
@@ -266,6 +356,8 @@ class FakeSlack:
             return {"ok": False, "error": "channel_not_found"}
         if not p.get("text") and not p.get("blocks"):
             return {"ok": False, "error": "no_text"}
+        if channel[:1] in ("U", "W"):  # a user id: Slack posts in the app's DM with them
+            channel = "D" + channel
         ts = self._next_ts(channel)
         msg: Json = {
             "type": "message",
@@ -501,6 +593,20 @@ class FakeSlack:
 
 
 # -- pure helpers ----------------------------------------------------------------------
+_OUTAGE_PAGES = {500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable",
+                 504: "Gateway Timeout"}
+
+
+def _outage_answer(outage: Json) -> tuple[int, dict[str, str], Json | str, float]:
+    """As Slack answers when it is down: 429 ``ratelimited`` JSON, else its edge's plain-text page."""
+    status = int(outage["status"])
+    headers = {} if outage["retry_after"] is None else {"Retry-After": str(outage["retry_after"])}
+    if status == 429:
+        headers.setdefault("Retry-After", "1")
+        return 429, headers, {"ok": False, "error": "ratelimited"}, 0.0
+    return status, headers, f"{status} {_OUTAGE_PAGES.get(status, 'Server Error')}", 0.0
+
+
 def _failure_answer(failure: Json) -> tuple[int, dict[str, str], Json]:
     status = int(failure["status"])
     if status == 429:
@@ -622,10 +728,14 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         self._handle()
 
+    def do_DELETE(self) -> None:
+        self._handle()
+
     def _send(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
-        data = json.dumps(body).encode()
+        text = isinstance(body, str)
+        data = body.encode() if text else json.dumps(body).encode()
         self.send_response(status)
-        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Type", "text/plain; charset=utf-8" if text else "application/json; charset=utf-8")
         self.send_header("Content-Length", str(len(data)))
         for name, value in (headers or {}).items():
             self.send_header(name, value)
@@ -672,7 +782,9 @@ class _Handler(BaseHTTPRequestHandler):
         auth = self.headers.get("Authorization", "")
         form_token = params.pop("token", None)
         token = auth[len("Bearer "):].strip() if auth.startswith("Bearer ") else form_token
-        status, headers, body = self.slack.dispatch(method, params, _str(token) or None)
+        status, headers, body, delay = self.slack.serve(method, params, _str(token) or None)
+        if delay > 0:  # applied already: the client may give up before it hears so
+            time.sleep(delay)
         self._send(status, body, headers)
 
     def _control(self, action: str, params: Json) -> None:
@@ -693,6 +805,15 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send(200, {"ok": True, "user": fake.add_user(**params)})
             elif action == "fail" and self.command == "POST":
                 fake.fail_next(**params)
+                self._send(200, {"ok": True})
+            elif action == "outage" and self.command == "POST":
+                fake.outage(**params)
+                self._send(200, {"ok": True})
+            elif action == "outage" and self.command == "DELETE":
+                fake.end_outage()
+                self._send(200, {"ok": True})
+            elif action == "slow" and self.command == "POST":
+                fake.slow_next(**params)
                 self._send(200, {"ok": True})
             else:
                 self._send(404, {"ok": False, "error": "unknown_control", "action": action})

@@ -207,3 +207,54 @@ def _group_alive(pgid: int) -> bool:
     except ProcessLookupError:
         return False
     return True
+
+
+def _github(url: str, method: str = "GET", body: Any = None, token: str | None = "ghp-faults",
+            timeout: float = 5) -> tuple[int, dict[str, str], Any]:
+    import json
+    import urllib.error
+    import urllib.request
+
+    headers = {"Content-Type": "application/json", **({"Authorization": f"Bearer {token}"} if token else {})}
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url, data=data, headers=headers, method=method)
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.status, dict(response.headers), json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, dict(exc.headers), json.loads(exc.read())
+
+
+def test_fake_github_outage_and_slow_answers() -> None:
+    from devstack.fake_github import FakeGitHub
+
+    at = [dt.datetime(2026, 12, 2, 10, 0, tzinfo=dt.UTC)]
+    fake = FakeGitHub(token="ghp-faults", now=lambda: at[0]).start()
+    comments = f"{fake.base_url}/repos/Codertocat/Hello-World/issues/1/comments"
+    try:
+        fake.set_issue("Codertocat/Hello-World", 1)
+        fake.outage(status=503, retry_after=3, until=at[0] + dt.timedelta(minutes=2),
+                    methods=["/repos/Codertocat/Hello-World/issues/1/comments"])
+        status, headers, body = _github(comments, "POST", {"body": "hello"})
+        assert (status, headers["Retry-After"], "message" in body) == (503, "3", True)
+        assert _github(f"{fake.base_url}/repos/Codertocat/Hello-World/issues/1")[0] == 200  # another prefix
+        assert fake.comments("Codertocat/Hello-World", 1) == []
+        assert [c.get("failed") for c in fake.calls("POST")] == [True]
+        at[0] += dt.timedelta(minutes=2)
+        assert _github(comments, "POST", {"body": "hello"})[0] == 201
+        # Over HTTP: a 429 for everything until an hour from the fake's clock, then DELETE ends it.
+        until = (at[0] + dt.timedelta(hours=1)).isoformat()
+        assert _github(f"{fake.base_url}/_fake/outage", "POST", {"status": 429, "until": until})[0] == 200
+        status, headers, _ = _github(comments, "POST", {"body": "again"})
+        assert status == 429 and headers["Retry-After"] == "1"
+        assert _github(f"{fake.base_url}/_fake/outage", "DELETE")[0] == 200
+        # A slow answer: the comment is created, the impatient client hears nothing in time.
+        assert _github(f"{fake.base_url}/_fake/slow", "POST", {"path": "/comments", "delay": 2})[0] == 200
+        with pytest.raises(TimeoutError):
+            _github(comments, "POST", {"body": "did it go?"}, timeout=0.5)
+        assert [c["body"] for c in fake.comments("Codertocat/Hello-World", 1)] == ["hello", "did it go?"]
+        fake.outage(status=500)
+        fake.reset()  # ends the outage too
+        assert _github(f"{fake.base_url}/repos/Codertocat/Hello-World/issues/1")[0] == 404  # reset forgot it
+    finally:
+        fake.stop()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import re
@@ -340,3 +341,96 @@ def test_cli_prints_its_base_url_and_stops_on_sigterm() -> None:
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+class Clock:
+    """A clock the test moves: the fake's ``now``."""
+
+    def __init__(self) -> None:
+        self.at = dt.datetime(2026, 12, 2, 10, 0, tzinfo=dt.UTC)
+
+    def __call__(self) -> dt.datetime:
+        return self.at
+
+
+def test_outage_answers_without_posting_until_the_clock_passes(fake: FakeSlack, client: WebClient) -> None:
+    clock = Clock()
+    fake.now = clock
+    fake.outage(status=503, retry_after=2, until=clock.at + dt.timedelta(minutes=5))
+    with pytest.raises(SlackApiError) as down:
+        client.chat_postMessage(channel=CHANNEL, text="during the outage")
+    assert down.value.response.status_code == 503
+    assert down.value.response.headers["Retry-After"] == "2"
+    with pytest.raises(SlackApiError):
+        client.users_info(user="U0BOT")  # every method
+    assert fake.messages(CHANNEL) == []
+    attempts = fake.calls("chat.postMessage")
+    assert len(attempts) == 1 and attempts[0]["failed"] is True and attempts[0]["status"] == 503
+    clock.at += dt.timedelta(minutes=5)  # `until` reached: Slack is back
+    assert client.chat_postMessage(channel=CHANNEL, text="after")["ok"]
+    assert texts(fake.messages(CHANNEL)) == ["after"]
+    assert "failed" not in fake.calls("chat.postMessage")[-1]
+
+
+def test_rate_limit_outage_for_some_methods_over_http(fake: FakeSlack, client: WebClient) -> None:
+    root = fake.url
+    until = (dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)).isoformat()
+    body = {"status": 429, "retry_after": 7, "until": until, "methods": ["chat.postMessage"]}
+    assert http(f"{root}/_fake/outage", body)[0] == 200
+    with pytest.raises(SlackApiError) as limited:
+        client.chat_postMessage(channel=CHANNEL, text="hi")
+    assert limited.value.response.status_code == 429 and limited.value.response["error"] == "ratelimited"
+    assert limited.value.response.headers["Retry-After"] == "7"
+    assert client.auth_test()["ok"]  # other methods work
+    assert http(f"{root}/_fake/calls")[2][0]["failed"] is True
+    assert http(f"{root}/_fake/outage", method="DELETE")[0] == 200
+    assert client.chat_postMessage(channel=CHANNEL, text="hi")["ok"]
+    assert http(f"{root}/_fake/outage", {"status": 500, "until": "2026-12-02T10:00:00"})[0] == 400  # no offset
+    fake.outage(status=500)  # until ended
+    request = urllib.request.Request(f"{fake.base_url}auth.test", data=b"",
+                                     headers={"Authorization": f"Bearer {TOKEN}"}, method="POST")
+    with pytest.raises(urllib.error.HTTPError) as plain:
+        urllib.request.urlopen(request, timeout=5)
+    assert plain.value.code == 500 and plain.value.headers["Content-Type"].startswith("text/plain")
+    fake.reset()  # ends it too
+    assert client.auth_test()["ok"]
+
+
+def test_slow_answer_posts_but_the_client_times_out(fake: FakeSlack) -> None:
+    impatient = WebClient(token=TOKEN, base_url=fake.base_url, timeout=1)
+    assert http(f"{fake.url}/_fake/slow", {"method": "chat.postMessage", "delay": 2.5})[0] == 200
+    started = time.monotonic()
+    with pytest.raises(OSError):  # urllib's timeout (TimeoutError / URLError)
+        impatient.chat_postMessage(channel=CHANNEL, text="did it go?")
+    assert time.monotonic() - started < 2.4
+    assert texts(fake.messages(CHANNEL)) == ["did it go?"]  # it did
+    assert impatient.chat_postMessage(channel=CHANNEL, text="next")["ok"]  # count=1: used up
+    fake.slow_next("chat.postMessage", 0.3, count=2)
+    started = time.monotonic()
+    client = WebClient(token=TOKEN, base_url=fake.base_url, timeout=5)
+    client.chat_postMessage(channel=CHANNEL, text="a")
+    client.chat_postMessage(channel=CHANNEL, text="b")
+    assert time.monotonic() - started >= 0.6
+
+
+def test_a_sender_finds_its_post_by_metadata_in_channels_threads_and_dms(fake: FakeSlack, client: WebClient) -> None:
+    """After an unknown outcome a sender looks for its own post: metadata comes back when asked for."""
+    meta = {"event_type": "support_hero_effect", "event_payload": {"effect": "e-1"}}
+    parent = client.chat_postMessage(channel=CHANNEL, text="top", metadata=meta)
+    client.chat_postMessage(channel=CHANNEL, thread_ts=parent["ts"], text="reply",
+                            metadata={"event_type": "support_hero_effect", "event_payload": {"effect": "e-2"}})
+    dm = client.conversations_open(users="U0HERO1")["channel"]["id"]
+    assert dm.startswith("D")
+    client.chat_postMessage(channel=dm, text="dm", metadata={"event_type": "support_hero_effect",
+                                                             "event_payload": {"effect": "e-3"}})
+    direct = client.chat_postMessage(channel="U0HERO1", text="to the user id")
+    assert direct["channel"] == dm  # Slack answers with the DM it posted in
+
+    history = client.conversations_history(channel=CHANNEL, include_all_metadata=True)["messages"]
+    assert [m["metadata"] for m in history] == [meta]
+    assert "metadata" not in client.conversations_history(channel=CHANNEL)["messages"][0]
+    replies = client.conversations_replies(channel=CHANNEL, ts=parent["ts"], include_all_metadata=True)["messages"]
+    assert [m["metadata"]["event_payload"]["effect"] for m in replies] == ["e-1", "e-2"]
+    dms = client.conversations_history(channel=dm, include_all_metadata=True)["messages"]
+    assert [m["text"] for m in dms] == ["to the user id", "dm"]
+    assert dms[1]["metadata"]["event_payload"] == {"effect": "e-3"} and "metadata" not in dms[0]
