@@ -11,6 +11,8 @@ AWS Lambda adapter, plus the worker's DynamoDB requests per event.
                 without the Support Hero rotation (its routing is part of (e)).
 (d) analytics   GET /api/analytics's work over 90 days at 1 000 and 50 000 tickets (bench/analytics.py).
 (e) metrics     what keeping the analytics costs per ticket event: requests, transaction items.
+(f) burst       `make run` as a subprocess takes 1 000 signed Slack messages from 8 threads: acks within
+                3 s, seconds until all are tickets, worker events per second (bench/burst.py; --no-burst skips).
 
 Run: make bench   (or .venv/bin/python -m bench.run --cold-runs 15 --warm-requests 3000)
 """
@@ -240,6 +242,8 @@ def main() -> int:
     parser.add_argument("--cold-runs", type=int, default=11)
     parser.add_argument("--warm-requests", type=int, default=2000)
     parser.add_argument("--analytics-sizes", type=int, nargs=2, default=[1000, 50000])
+    parser.add_argument("--no-burst", action="store_true", help="skip (f), the burst against make run")
+    parser.add_argument("--burst-events", type=int, default=1000)
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
     moto, fake, endpoint = start_peers()
@@ -294,6 +298,11 @@ def main() -> int:
     for name, e in events.items():
         items = ", ".join(f"{t} {n}" for t, n in sorted(e["transact_items"].items()))
         print(f"    {name:<32} {e['requests']} requests   transaction items: {items or '-'}")
+    if not args.no_burst:
+        from bench.burst import run as run_burst
+
+        for line in run_burst(events=args.burst_events, threads=8).report():
+            print(line, flush=True)
     return 0
 
 
