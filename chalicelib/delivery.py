@@ -1,30 +1,44 @@
-"""Delivering agent replies back through the channel the customer wrote in.
+"""Delivering agent replies and notices back through the channel the customer wrote in.
 
-The agent API records a reply as ``queued`` and enqueues a delivery job; the
-worker claims the message (a lease), sends it (Slack thread post, or email through
-SES), and records the channel's id for it.  A failure releases the lease and
-raises, so SQS retries; on the last receive the message is marked ``failed`` on
-the ticket before it goes to the DLQ.  A reply is never silently dropped.
+A reply is written with its ``reply.deliver`` outbox step (see :mod:`chalicelib.outbox`); the step
+sends it through the ticket's channel, one implementation of :class:`ReplyChannel` per channel:
+
+* ``send`` posts it and returns the channel's id for it (Slack ``ts``, SES message id, GitHub
+  comment id);
+* ``find_sent`` looks for it when an earlier attempt's outcome is unknown (a timeout once the
+  request left): Slack message metadata carrying the message key, read back from the thread; a
+  marker in the GitHub comment.  Email cannot be looked up; its Message-ID is derived from the
+  message key, so a resend after an unknown outcome is the same mail to the mail clients that
+  collapse duplicates by Message-ID.
+
+The message shows the step's state: ``queued``, ``retrying`` (with the last error), ``sent`` or
+``failed``.  A reply is never silently dropped.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
+
+from pynamodb.exceptions import PutError
 
 from chalicelib.channels.email import Mailer, reply_address, reply_subject
 from chalicelib.channels.github import GitHubApi
 from chalicelib.channels.slack import SlackApi
 from chalicelib.directory_store import DirectoryStore
-from chalicelib.models.tickets import Message, Ticket
+from chalicelib.models.outbox import OutboxItem
+from chalicelib.models.tickets import ExternalRef, Message, Ticket
 from chalicelib.mrkdwn import md, quote, readable
 from chalicelib.observability import count, logger
-from chalicelib.queue import EventQueue
-from chalicelib.tickets import CUSTOMER, TicketService, number_of
+from chalicelib.outbox import Attempt, Outbox, PermanentFailure, Step, Verdict, step_id
+from chalicelib.tickets import CUSTOMER, DELIVER, FAILED, RETRYING, SENT, SYSTEM, TicketService
 
 REPLY_EVENT = "support_hero_reply"
 MAX_REFERENCES = 10
+GITHUB_MARKER = "<!-- support-hero:{} -->"
 
 
 @dataclass(frozen=True)
@@ -33,162 +47,191 @@ class DeliveryOutcome:
     ticket_number: int | None = None
 
 
-class UnsupportedChannel(Exception):
-    pass
+class ReplyChannel(Protocol):
+    """What a channel implements to carry replies back to the customer."""
+
+    def send(self, ticket: Ticket, message: Message) -> str: ...
+
+    def find_sent(self, ticket: Ticket, message: Message) -> str | None: ...
 
 
-class ReplyDelivery:
-    def __init__(self, *, tickets: TicketService, directory: DirectoryStore, slack: SlackApi,
-                 mailer: Callable[[], Mailer], github: Callable[[], GitHubApi], max_receives: int = 5) -> None:
-        self.tickets = tickets
-        self.directory = directory
+class SlackReplies:
+    def __init__(self, *, slack: SlackApi, directory: DirectoryStore) -> None:
         self.slack = slack
-        self.mailer = mailer
-        self.github = github
-        self.max_receives = max_receives
+        self.directory = directory
 
-    def deliver(self, ticket_id: str, message_key: str, receive_count: int) -> DeliveryOutcome:
-        ticket = self.tickets.find(ticket_id)
-        message = self.tickets.find_message(ticket_id, message_key)
-        if ticket is None or message is None:
-            logger.warning("reply to deliver not found", extra={"ticket_id": ticket_id})
-            return DeliveryOutcome("ignored:missing")
-        was_sending = message.delivery_status == "sending"
-        lease = self.tickets.claim_delivery(message)
-        if lease is None:
-            return DeliveryOutcome("already-sent", number_of(ticket))
-        kind = (ticket.origin or {}).get("type")
-        try:
-            if kind == "slack":
-                ref = self._slack(ticket, message, was_sending)
-            elif kind == "email":
-                ref = self._email(ticket, message)
-            elif kind == "github":
-                ref = self._github(ticket, message)
-            else:
-                raise UnsupportedChannel(f"no delivery adapter for {kind!r}")
-        except Exception as exc:
-            final = receive_count >= self.max_receives
-            self.tickets.fail_delivery(message, lease, f"{type(exc).__name__}: {exc}", final=final)
-            count("ReplyDeliveryFailed")
-            logger.warning(
-                "reply delivery failed",
-                extra={"ticket_number": ticket.number, "receive_count": receive_count, "final": final},
-            )
-            raise
-        self.tickets.complete_delivery(message, lease, ref)
-        count("RepliesDelivered")
-        logger.info("reply delivered", extra={"ticket_number": ticket.number, "source": kind})
-        return DeliveryOutcome("sent", number_of(ticket))
-
-    def _slack(self, ticket: Ticket, message: Message, was_sending: bool) -> str:
+    def send(self, ticket: Ticket, message: Message) -> str:
         origin = ticket.origin or {}
-        channel, thread_ts = str(origin["channel"]), str(origin["thread_ts"])
-        if was_sending:
-            # The previous holder's lease expired: it may have posted before dying.
-            found = self.slack.find_own_post(channel, thread_ts, REPLY_EVENT, "message_key", message.message_key)
-            if found is not None:
-                return found
         member = self.directory.load().member(message.author_id or "")
         # Replies and notices are plain text (they go out by email and GitHub too): the Slack boundary
         # escapes them, so what an agent typed, or a notice quoting an issue title, shows literally.
         return self.slack.post(
-            channel=channel,
-            thread_ts=thread_ts,
-            text=message.text or "",
+            channel=str(origin["channel"]), thread_ts=str(origin["thread_ts"]), text=message.text or "",
             username=member.name if member else message.author_name,
             icon_url=member.avatar_url if member else None,
             metadata={"event_type": REPLY_EVENT, "event_payload": {"message_key": message.message_key}},
         )
 
-    def _github(self, ticket: Ticket, message: Message) -> str:
+    def find_sent(self, ticket: Ticket, message: Message) -> str | None:
+        origin = ticket.origin or {}
+        return self.slack.find_own_post(str(origin["channel"]), str(origin["thread_ts"]), REPLY_EVENT,
+                                        "message_key", message.message_key)
+
+
+class GitHubReplies:
+    def __init__(self, github: Callable[[], GitHubApi]) -> None:
+        self.github = github
+
+    def send(self, ticket: Ticket, message: Message) -> str:
         """An issue comment that mentions the requester (the comment itself is the reply)."""
         origin = ticket.origin or {}
+        marker = GITHUB_MARKER.format(message.message_key)
         comment = self.github().create_comment(str(origin["repo"]), int(origin["number"]),
-                                               f"@{origin['login']} {message.text or ''}")
+                                               f"@{origin['login']} {message.text or ''}\n\n{marker}")
         return f"github-comment:{comment.get('id')}"
 
-    def _email(self, ticket: Ticket, message: Message) -> str:
+    def find_sent(self, ticket: Ticket, message: Message) -> str | None:
+        origin = ticket.origin or {}
+        marker = GITHUB_MARKER.format(message.message_key)
+        for comment in self.github().comments(str(origin["repo"]), int(origin["number"])):
+            if marker in str(comment.get("body") or ""):
+                return f"github-comment:{comment.get('id')}"
+        return None
+
+
+class EmailReplies:
+    def __init__(self, *, tickets: TicketService, directory: DirectoryStore, mailer: Callable[[], Mailer]) -> None:
+        self.tickets = tickets
+        self.directory = directory
+        self.mailer = mailer
+
+    def send(self, ticket: Ticket, message: Message) -> str:
         """An email in the customer's thread: In-Reply-To their latest mail, References the chain."""
         origin = ticket.origin or {}
         directory = self.directory.load()
+        team = directory.settings.team_name
         member = directory.member(message.author_id or "")
-        agent = member.name if member else (message.author_name or "Support")
-        inbound = [
-            m.email_message_id for m in self.tickets.conversation(ticket)
-            if m.role == CUSTOMER and m.email_message_id
-        ]
+        automatic = message.role == SYSTEM
+        sender = team if automatic else f"{member.name if member else (message.author_name or 'Support')} at {team}"
+        inbound = [m.email_message_id for m in self.tickets.conversation(ticket)
+                   if m.role == CUSTOMER and m.email_message_id]
         root = origin.get("root_message_id")
         chain = list(dict.fromkeys([r for r in [root, *inbound] if r]))
         references = chain[:1] + chain[1:][-(MAX_REFERENCES - 1):]
         mailer = self.mailer()
+        domain = mailer.support_address.partition("@")[2] or "localhost"
         mail = mailer.build(
-            to=str(origin["address"]),
-            to_name=origin.get("name"),
-            subject=reply_subject(str(origin.get("subject") or ticket.subject or "")),
-            text=message.text or "",
-            from_name=f"{agent} at {directory.settings.team_name}",
-            reply_to=reply_address(mailer.support_address, str(origin["reply_token"])),
-            in_reply_to=chain[-1] if chain else None,
-            references=references,
+            to=str(origin["address"]), to_name=origin.get("name"),
+            subject=reply_subject(str(origin.get("subject") or ticket.subject or "")), text=message.text or "",
+            from_name=sender, reply_to=reply_address(mailer.support_address, str(origin["reply_token"])),
+            in_reply_to=chain[-1] if chain else None, references=references, auto_reply=automatic,
+            message_id=f"{hashlib.sha256(message.message_key.encode()).hexdigest()[:32]}@{domain}",
         )
         sent = mailer.send(mail)
         self.tickets.add_refs(ticket, [f"email-msgid:{i}" for i in sent.ids])
         message.update(actions=[Message.email_message_id.set(sent.message_id)])
         return f"ses:{sent.ses_message_id}"
 
+    def find_sent(self, ticket: Ticket, message: Message) -> str | None:
+        return None  # SES keeps no searchable record; the Message-ID is stable instead (see module doc)
+
+
+class ReplyDelivery:
+    def __init__(self, *, tickets: TicketService, channels: dict[str, ReplyChannel]) -> None:
+        self.tickets = tickets
+        self.channels = channels
+
+    def step(self, attempt: Attempt) -> str:
+        """The ``reply.deliver`` step: send once, record the channel's id on the message."""
+        ticket_id, key = str(attempt.payload["ticket_id"]), str(attempt.payload["message_key"])
+        ticket = self.tickets.find(ticket_id)
+        message = self.tickets.find_message(ticket_id, key)
+        if ticket is None or message is None:
+            raise PermanentFailure("the ticket or the reply no longer exists")
+        if message.delivery_status == SENT and message.delivered_ref:
+            return message.delivered_ref
+        kind = str((ticket.origin or {}).get("type"))
+        channel = self.channels.get(kind)
+        if channel is None:
+            raise PermanentFailure(f"no delivery channel for {kind!r}")
+        try:
+            ref = channel.find_sent(ticket, message) if attempt.maybe_sent else None
+            if ref is None:
+                ref = channel.send(ticket, message)
+        except Exception as exc:
+            from chalicelib.outbox import classify
+
+            verdict = classify(exc)
+            status = FAILED if verdict.permanent else RETRYING
+            self.tickets.record_delivery(message, status, attempts=attempt.number, error=verdict.reason)
+            count("ReplyDeliveryFailed")
+            raise
+        self.tickets.record_delivery(message, SENT, attempts=attempt.number, ref=ref)
+        count("RepliesDelivered")
+        logger.info("reply delivered", extra={"ticket_number": ticket.number, "source": kind})
+        return ref
+
+    def failed_for_good(self, item: OutboxItem, verdict: Verdict) -> None:
+        """A delivery step that exhausted its retries shows ``failed`` on its message."""
+        if item.kind != DELIVER:
+            return
+        payload = dict(item.payload or {})
+        message = self.tickets.find_message(str(payload.get("ticket_id")), str(payload.get("message_key")))
+        if message is not None:
+            self.tickets.record_delivery(message, FAILED, attempts=int(item.attempts or 0), error=item.last_error)
+
 
 NOTICE_WINDOW_SECONDS = 3600
+OWNER_NOTICE = "owner.notice"
+
+
+def owner_notice_step(ticket: Ticket, member_id: str, note: str | None) -> Step:
+    """Tell a ticket's new owner (written with the triage change that made them the owner)."""
+    return Step(step_id(OWNER_NOTICE, ticket.ticket_id, int(ticket.version or 0) + 1, member_id), OWNER_NOTICE,
+                {"ticket_id": ticket.ticket_id, "member_id": member_id, "note": note},
+                ticket_id=ticket.ticket_id, ticket_number=int(ticket.number) if ticket.number is not None else None,
+                summary=f"tell {member_id} about #{ticket.number}")
 
 
 class OwnerNotices:
     """Tell a ticket's new owner by Slack DM: hand-overs always, plain assignments at most once
     an hour per ticket (the claim is a conditional write, so retries and races send one)."""
 
-    def __init__(self, *, tickets: TicketService, directory: DirectoryStore, slack: SlackApi) -> None:
+    def __init__(self, *, tickets: TicketService, directory: DirectoryStore, outbox: Outbox) -> None:
         self.tickets = tickets
         self.directory = directory
-        self.slack = slack
+        self.outbox = outbox
 
-    def notify(self, ticket_id: str, member_id: str, note: str | None, version: int) -> DeliveryOutcome:
-        from pynamodb.exceptions import PutError
+    def step(self, attempt: Attempt) -> str:
+        """The ``owner.notice`` step: decide (throttle), then write the DM and App Home steps."""
+        from chalicelib.effects import tell
+        from chalicelib.slack_triage import home_step
 
-        from chalicelib.models.tickets import ExternalRef
-
+        payload = attempt.payload
+        ticket_id, member_id, note = str(payload["ticket_id"]), str(payload["member_id"]), payload.get("note")
         ticket = self.tickets.find(ticket_id)
         member = self.directory.load().member(member_id)
         if ticket is None or member is None or not member.slack_user_id:
-            return DeliveryOutcome("ignored:no-slack-user")
+            return "ignored:no-slack-user"
         now = self.tickets.clock.now()
-        key = f"owner-notice:{ticket_id}:{member_id}" + (f":handover:{version}" if note else "")
-        condition = ExternalRef.ref.does_not_exist()
+        key = f"owner-notice:{ticket_id}:{member_id}" + (f":handover:{attempt.step_id}" if note else "")
+        condition = (ExternalRef.ref.does_not_exist() | (ExternalRef.target == attempt.step_id))
         if not note:
             condition = condition | (ExternalRef.created_at < now - dt.timedelta(seconds=NOTICE_WINDOW_SECONDS))
         try:
-            ExternalRef(key, ticket_id=ticket_id, number=ticket.number, created_at=now).save(condition=condition)
+            ExternalRef(key, ticket_id=ticket_id, number=ticket.number, created_at=now,
+                        target=attempt.step_id).save(condition=condition)
         except PutError as exc:
             if exc.cause_response_code == "ConditionalCheckFailedException":
-                return DeliveryOutcome("throttled", number_of(ticket))
+                self.outbox.add(home_step(member_id))
+                return "throttled"
             raise
         summary = md("*#{}* {} ({}, {})", ticket.number, ticket.subject, ticket.channel, ticket.priority)
         # The note may come from a Slack command: its markup is shown as names, never re-posted live.
         text = (md(":handshake: Ticket {} was handed over to you.\n{}", summary, quote(readable(note))) if note
                 else md(":ticket: Ticket {} is now yours.", summary))
-        try:
-            self.slack.direct_message(member.slack_user_id, text)
-        except Exception:
-            ExternalRef(key).delete()  # let the retry send it
-            raise
-        return DeliveryOutcome("notified", number_of(ticket))
-
-
-def enqueue_delivery(queue: EventQueue, ticket: Ticket, message: Message) -> None:
-    """Hand a recorded reply or notice to the worker for delivery (idempotent by message key)."""
-    origin = ticket.origin or {}
-    group = (f"slack:{origin.get('channel')}:{origin.get('thread_ts')}" if origin.get("type") == "slack"
-             else f"{origin.get('type')}:{ticket.ticket_id}")
-    queue.send(
-        {"v": 1, "source": "outbound", "kind": "deliver", "ticket_id": ticket.ticket_id,
-         "message_key": message.message_key},
-        dedupe_key=f"deliver:{message.message_key}", group=group[:128],
-    )
+        self.outbox.add(tell(f"notice:{attempt.step_id}", member_id, text, ticket_id=ticket_id,
+                             ticket_number=int(ticket.number) if ticket.number is not None else None,
+                             summary=f"tell {member_id} about #{ticket.number}"),
+                        home_step(member_id))
+        return "notified"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from chalicelib import effects
 from chalicelib.analytics import Analytics
 from chalicelib.channels.slack import SlackApi
 from chalicelib.claims import Claims
@@ -18,6 +19,7 @@ from chalicelib.directory import Directory
 from chalicelib.directory_store import DirectoryStore
 from chalicelib.followups import JobReport
 from chalicelib.mrkdwn import Mrkdwn, join, link, md
+from chalicelib.outbox import Outbox
 from chalicelib.rotation import RotationStore, Sprint
 
 
@@ -61,7 +63,8 @@ def digest_blocks(title: str, report: dict[str, Any], board: dict[str, Any] | No
 
 class Digests:
     def __init__(self, *, analytics: Analytics, directory: DirectoryStore, slack: SlackApi, clock: Clock,
-                 rotation: RotationStore, claims: Claims) -> None:
+                 rotation: RotationStore, claims: Claims, outbox: Outbox) -> None:
+        self.outbox = outbox
         self.analytics = analytics
         self.directory = directory
         self.slack = slack
@@ -93,7 +96,8 @@ class Digests:
             sprint = self.rotation.current(settings, now)
             board = self.analytics.leaderboard(directory, sprint) if sprint else None
             text, blocks = digest_blocks(f"Support week of {first:%d %b %Y}", figures, board)
-            self.slack.post(channel=channel, text=text, blocks=blocks)
+            self.outbox.add(effects.post(f"weekly-digest:{first.isoformat()}", channel, text, blocks=blocks,
+                                         summary="weekly digest"))
 
         ran, _ = self.claims.once("weekly-digest", first.isoformat(), post)
         (report.did if ran else report.skipped).append(f"week of {first.isoformat()}")
@@ -117,4 +121,5 @@ class Digests:
         figures = self.analytics.report(directory.settings, stint.start, stint.end, "week")
         board = self.analytics.leaderboard(directory, stint)
         text, blocks = digest_blocks(f"Your stint as Support Hero: sprint {stint.number}", figures, board)
-        self.slack.direct_message(member.slack_user_id, text, blocks)
+        self.outbox.add(effects.tell(f"stint-summary:{stint.number}:{member.id}", member.id, text, blocks=blocks,
+                                     summary=f"stint summary to {member.id}"))

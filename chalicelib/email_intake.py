@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import hashlib
 import os
 import re
 from collections.abc import Callable
@@ -32,6 +33,7 @@ from chalicelib.mail.parse import ParsedEmail, parse_email
 from chalicelib.models.directory import DirectoryItem
 from chalicelib.models.tickets import ExternalRef, Message, Ticket
 from chalicelib.observability import count, logger
+from chalicelib.outbox import Attempt, PermanentFailure, Step, step_id
 from chalicelib.tickets import (
     AGENT,
     CUSTOMER,
@@ -47,6 +49,7 @@ from chalicelib.tickets import (
 )
 
 ACK_WINDOW = dt.timedelta(hours=24)
+ACK = "email.ack"
 _TOKEN = re.compile(r"^[a-z2-7]{16}$")
 UNVERIFIED_TEAM_TAG = "unverified-team-address"
 
@@ -231,9 +234,7 @@ class EmailIntake:
         wanted = [own_ref] + [msgid_ref(i) for i in thread_ids] + [f"email-token:{t}" for t in tokens if t]
         refs = self.tickets.resolve_refs(wanted)
         if own_ref in refs and not parsed.is_delivery_report:
-            ticket = self.tickets.find(refs[own_ref].ticket_id)
-            if ticket is not None:
-                self._ensure_acknowledged(ticket, parsed, message, directory)
+            ticket = self.tickets.find(refs[own_ref].ticket_id)  # its acknowledgement was written with it
             return EmailOutcome("duplicate", number_of(ticket) if ticket else None)
         target = next((refs[r] for r in wanted[1:] if r in refs), None)
         ticket = self.tickets.find(target.ticket_id) if target else None
@@ -364,32 +365,21 @@ class EmailIntake:
             tags=(("auto-submitted",) if auto else ()) + flags,
             refs=tuple(r for r in (own_ref if own_ref != ticket_id else None, f"email-token:{token}") if r),
         )
-        result = self.tickets.open(cmd)
+        result = self.tickets.open(cmd, effects=lambda t: self._acknowledgement(t, parsed, directory))
         ticket = result.ticket
         if result.created:
             for m in self.tickets.conversation(ticket)[:1]:
                 self._attach(ticket_id, m, parsed, message, ses_id)
-            assert result.lease is not None
-            self._acknowledge(ticket, result.lease, parsed, directory)
         if self.on_opened is not None:
             self.on_opened(ticket)  # idempotent: a retry after a failure here still announces once
         if unverified:
             self._tell_unverified(ticket, parsed, verdicts, ses_id)
-        if result.created:
-            return EmailOutcome("opened", number_of(ticket))
-        self._ensure_acknowledged(ticket, parsed, message, directory)
-        return EmailOutcome("duplicate", number_of(ticket))
+        return EmailOutcome("opened" if result.created else "duplicate", number_of(ticket))
 
     # -- the acknowledgement: once per ticket, at most once per sender per day ----
-    def _ensure_acknowledged(self, ticket: Ticket, parsed: ParsedEmail, message: dict[str, Any],
-                             directory: Directory) -> None:
-        if ticket.channel != "email" or (ticket.origin or {}).get("root_message_id") != parsed.message_id:
-            return
-        claim = self.tickets.claim_confirmation(ticket)
-        if claim is not None:
-            self._acknowledge(ticket, claim[0], parsed, directory)
-
-    def _acknowledge(self, ticket: Ticket, lease: str, parsed: ParsedEmail, directory: Directory) -> None:
+    def _acknowledgement(self, ticket: Ticket, parsed: ParsedEmail, directory: Directory) -> list[Step]:
+        """Decided as the ticket opens, written in its transaction: the acknowledgement step, or why none
+        (``confirmation_ref = none:<why>``)."""
         origin = ticket.origin or {}
         reason = origin.get("loop_guard")
         if not self.ack_enabled:
@@ -397,9 +387,9 @@ class EmailIntake:
         elif reason is None and not self._claim_sender(str(parsed.from_address), ticket):
             reason = "sender-acknowledged-in-last-24h"
         if reason or not self.support_address:
-            self.tickets.complete_confirmation(ticket, lease, f"none:{reason or 'no-support-address'}")
+            ticket.confirmation_ref = f"none:{reason or 'no-support-address'}"
             logger.info("no acknowledgement", extra={"ticket_number": ticket.number, "reason": reason})
-            return
+            return []
         team = directory.settings.team_name
         text = (
             f"Hello,\n\nThanks for writing to {team}. Your request is ticket #{ticket.number}; "
@@ -410,24 +400,39 @@ class EmailIntake:
                 and not calendar.is_open(ticket.created_at) and not calendar.is_open(now)):
             back = calendar.describe(calendar.next_opening(now))  # from now: the mail may have waited
             text += f"\n\nOur team is away right now; we are back on {back}."
+        payload = {"ticket_id": ticket.ticket_id, "text": text, "to": parsed.from_address, "to_name": parsed.from_name,
+                   "subject": reply_subject(parsed.subject), "in_reply_to": parsed.message_id,
+                   "reply_token": origin["reply_token"], "at": now.isoformat()}
+        return [Step(step_id(ACK, ticket.ticket_id), ACK, payload, ticket_id=ticket.ticket_id,
+                     ticket_number=number_of(ticket), summary=f"acknowledgement of #{ticket.number} by email")]
+
+    def ack_step(self, attempt: Attempt) -> str:
+        """The ``email.ack`` step: send it, then record it on the ticket and in its conversation."""
+        p = attempt.payload
+        ticket = self.tickets.find(str(p["ticket_id"]))
+        if ticket is None or ticket.kind != "ticket":
+            raise PermanentFailure("the ticket no longer exists")
+        if ticket.confirmation_ref:
+            return ticket.confirmation_ref
+        team = self.directory.load().settings.team_name
         mailer = self.mailer()
-        references = [parsed.message_id] if parsed.message_id else []
-        try:
-            sent = mailer.send(mailer.build(
-                to=str(parsed.from_address), to_name=parsed.from_name, subject=reply_subject(parsed.subject),
-                text=text, from_name=team, reply_to=reply_address(self.support_address, origin["reply_token"]),
-                in_reply_to=parsed.message_id, references=references, auto_reply=True,
-            ))
-        except Exception:
-            self.tickets.release_confirmation(ticket, lease)
-            raise
-        self.tickets.add_refs(ticket, [msgid_ref(i) for i in sent.ids])
-        self.tickets.complete_confirmation(ticket, lease, f"ses:{sent.ses_message_id}")
-        self.tickets.append(ticket, NewMessage(
-            source_id=f"email:{sent.message_id}", at=self.clock.now(), role=SYSTEM, text=text, channel="email",
-            author_id="system", author_name=team,
+        domain = mailer.support_address.partition("@")[2] or "localhost"
+        in_reply_to = p.get("in_reply_to")
+        sent = mailer.send(mailer.build(
+            to=str(p["to"]), to_name=p.get("to_name"), subject=str(p["subject"]), text=str(p["text"]),
+            from_name=team, reply_to=reply_address(mailer.support_address, str(p["reply_token"])),
+            in_reply_to=in_reply_to, references=[in_reply_to] if in_reply_to else [], auto_reply=True,
+            message_id=f"ack-{hashlib.sha256(attempt.step_id.encode()).hexdigest()[:32]}@{domain}",
         ))
+        self.tickets.add_refs(ticket, [msgid_ref(i) for i in sent.ids])
+        ref = f"ses:{sent.ses_message_id}"
+        self.tickets.append(ticket, NewMessage(
+            source_id=f"email:{sent.message_id}", at=dt.datetime.fromisoformat(str(p["at"])), role=SYSTEM,
+            text=str(p["text"]), channel="email", author_id="system", author_name=team,
+        ))
+        self.tickets.set_confirmation(ticket, ref)
         count("EmailAcknowledgementsSent")
+        return ref
 
     def _claim_sender(self, address: str, ticket: Ticket) -> bool:
         now = self.clock.now()

@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from functools import partial
 from typing import Any
 
 from pynamodb.exceptions import DeleteError, UpdateError
@@ -21,14 +20,14 @@ from chalicelib import sla
 from chalicelib.channels.slack import SlackApi, ts_to_datetime
 from chalicelib.claims import Claims
 from chalicelib.clock import Clock
-from chalicelib.delivery import enqueue_delivery
 from chalicelib.directory import Directory, TeamMember
 from chalicelib.directory_store import DirectoryStore
+from chalicelib.effects import post, tell, topic
 from chalicelib.models.directory import ANSWERED_PARTITION, WATCH_PARTITION, DirectoryItem
 from chalicelib.models.tickets import Ticket
 from chalicelib.mrkdwn import Mrkdwn, join, link, md, mention, quote
 from chalicelib.observability import logger
-from chalicelib.queue import EventQueue
+from chalicelib.outbox import Outbox
 from chalicelib.rotation import RotationStore, Sprint
 from chalicelib.tickets import UNSOLVED, TicketService
 from chalicelib.triage import Change, Conflict, TriageService
@@ -72,7 +71,7 @@ def ticket_line(ticket: Ticket, calendar: Any, directory: Directory | None = Non
 
 class FollowUps:
     def __init__(self, *, tickets: TicketService, directory: DirectoryStore, slack: SlackApi, clock: Clock,
-                 rotation: RotationStore, claims: Claims, triage: TriageService, queue: EventQueue,
+                 rotation: RotationStore, claims: Claims, triage: TriageService, outbox: Outbox,
                  stint_summary: Callable[[Directory, Sprint], None] | None = None) -> None:
         self.stint_summary = stint_summary
         self.tickets = tickets
@@ -82,21 +81,15 @@ class FollowUps:
         self.rotation = rotation
         self.claims = claims
         self.triage = triage
-        self.queue = queue
+        self.outbox = outbox
 
     # -- telling people ---------------------------------------------------------
-    def _tell(self, directory: Directory, member_id: str | None, text: str) -> str:
-        """A DM to a team member, or the Hero channel when they have no Slack id."""
-        member = directory.member(member_id) if member_id else None
-        if member is not None and member.slack_user_id:
-            self.slack.direct_message(member.slack_user_id, text)
-            return member.id
-        channel = directory.settings.hero_channel
-        if channel:
-            self.slack.post(channel=channel, text=text)
-            return channel
-        logger.warning("nobody to tell", extra={"member_id": member_id})
-        return "nobody"
+    def _tell(self, key: str, member_id: str | None, text: str, ticket: Ticket | None = None) -> bool:
+        """A DM to a team member (the Hero channel when they have no Slack id), as an outbox step named
+        ``key``: sent once, retried through any outage.  False when ``key`` was already written."""
+        step = tell(key, member_id, text, ticket_id=ticket.ticket_id if ticket else None,
+                    ticket_number=int(ticket.number) if ticket and ticket.number is not None else None)
+        return bool(self.outbox.add(step))
 
     @staticmethod
     def _mention(directory: Directory, member_id: str | None) -> str:
@@ -136,9 +129,7 @@ class FollowUps:
             back = calendar.describe(calendar.next_opening(now))  # from now: the message may be old
             text = (f"Thanks for your message. Our team is away right now; we are back on {back}, "
                     f"and your request (ticket #{ticket.number}) will be answered then.")
-            message, _ = self.tickets.add_notice(ticket, text, key="after-hours", author_name=settings.team_name)
-            if message is not None and message.delivery_status != "sent":
-                enqueue_delivery(self.queue, ticket, message)
+            self.tickets.add_notice(ticket, text, key="after-hours", author_name=settings.team_name)
 
     @staticmethod
     def _from_team(ticket: Ticket, directory: Directory) -> bool:
@@ -158,8 +149,9 @@ class FollowUps:
         due = ""
         if ticket.due_at is not None:
             due = f"; first response due {directory.settings.calendar().describe(ticket.due_at)}"
-        self._tell(directory, hero, md(":inbox_tray: New ticket {} {}{}.",
-                                       ticket_line(ticket, directory.settings.calendar()), verb, due))
+        self._tell(f"new-ticket:{ticket.ticket_id}", hero, md(
+            ":inbox_tray: New ticket {} {}{}.", ticket_line(ticket, directory.settings.calendar()), verb, due),
+            ticket)
         return hero
 
     def unverified_sender(self, ticket: Ticket, address: str, verdicts: dict[str, Any], mail_id: str) -> None:
@@ -172,7 +164,7 @@ class FollowUps:
         text = md(":warning: Ticket *#{}* ({}): a mail from the team address {} did not prove it came from there "
                   "({}). It is recorded as a customer message, tagged `unverified-team-address`; nothing was sent "
                   "and the ticket did not change.", ticket.number, ticket.subject, address, checks)
-        self.claims.once("unverified-sender", mail_id, lambda: self._tell(directory, hero, text))
+        self._tell(f"unverified-sender:{mail_id}", hero, text, ticket)
 
     # -- the rotation ---------------------------------------------------------------
     def rotate(self) -> JobReport:
@@ -187,13 +179,14 @@ class FollowUps:
             return report
         previous = self.rotation.sprint(settings, sprint.number - 1) if sprint.number > 1 else None
         period = f"{sprint.number:06d}#{sprint.hero}"
+        key = f"rotation:{period}"
         steps: list[tuple[str, Callable[[], Any]]] = [
-            ("announce", lambda: self._announce(directory, sprint)),
-            ("topic", lambda: self._topic(directory, sprint)),
-            ("handoff", lambda: self._handoff(directory, sprint)),
+            ("announce", lambda: self._announce(directory, sprint, f"{key}#announce")),
+            ("topic", lambda: self._topic(directory, sprint, f"{key}#topic")),
+            ("handoff", lambda: self._handoff(directory, sprint, f"{key}#handoff")),
         ]
         if previous is not None and previous.hero and previous.hero != sprint.hero:
-            steps.append(("outgoing", lambda: self._outgoing(directory, previous, sprint)))
+            steps.append(("outgoing", lambda: self._outgoing(directory, previous, sprint, f"{key}#outgoing")))
         if previous is not None and previous.hero and self.stint_summary is not None:
             summary = self.stint_summary
             steps.append(("stint-summary", lambda: summary(directory, previous)))
@@ -202,26 +195,26 @@ class FollowUps:
             (report.did if ran else report.skipped).append(f"{name} sprint {sprint.number}")
         return report
 
-    def _announce(self, directory: Directory, sprint: Sprint) -> None:
+    def _announce(self, directory: Directory, sprint: Sprint, key: str) -> None:
         channel = directory.settings.hero_channel
         if not channel:
             return
         nxt = self.rotation.sprint(directory.settings, sprint.number + 1)
-        self.slack.post(channel=channel, text=md(
+        self.outbox.add(post(key, channel, md(
             ":superhero: {} is the Support Hero for sprint {} ({:%a %d %b} – {:%a %d %b}). New tickets land in "
             "their queue. Next up: {} from {:%a %d %b}.", self._mention(directory, sprint.hero), sprint.number,
-            sprint.start, sprint.end, self._mention(directory, nxt.hero), nxt.start))
+            sprint.start, sprint.end, self._mention(directory, nxt.hero), nxt.start), summary="rotation announcement"))
 
-    def _topic(self, directory: Directory, sprint: Sprint) -> None:
+    def _topic(self, directory: Directory, sprint: Sprint, key: str) -> None:
         settings = directory.settings
         channel = settings.topic_channel or next((c.id for c in directory.community_channels), None)
         member = directory.member(sprint.hero or "")
         if not channel or member is None:
             return
         who = md("{} ({})", member.name, mention(member.slack_user_id)) if member.slack_user_id else member.name
-        self.slack.set_topic(channel, md("Support Hero until {:%a %d %b}: {}", sprint.end, who))
+        self.outbox.add(topic(key, channel, md("Support Hero until {:%a %d %b}: {}", sprint.end, who)))
 
-    def _handoff(self, directory: Directory, sprint: Sprint) -> None:
+    def _handoff(self, directory: Directory, sprint: Sprint, key: str) -> None:
         """The new Hero's digest: open, unassigned, awaiting reply, due soonest."""
         calendar = directory.settings.calendar()
         unassigned = self.tickets.list_view("unassigned", None, 20, None).tickets
@@ -245,9 +238,9 @@ class FollowUps:
         section("Waiting for your reply", awaiting)
         section("Response due soonest", due,
                 lambda t: f" — due {calendar.describe(t.due_at)}" if t.due_at else "")
-        self._tell(directory, sprint.hero, join("\n", lines))
+        self._tell(key, sprint.hero, join("\n", lines))
 
-    def _outgoing(self, directory: Directory, previous: Sprint, sprint: Sprint) -> None:
+    def _outgoing(self, directory: Directory, previous: Sprint, sprint: Sprint, key: str) -> None:
         calendar = directory.settings.calendar()
         held = [t for t in self._paged(lambda start: Ticket.by_assignee.query(
                     previous.hero, limit=PAGE, last_evaluated_key=start, scan_index_forward=True))
@@ -260,7 +253,7 @@ class FollowUps:
                        join("\n", [md("• {}", ticket_line(t, calendar)) for t in held]))
         else:
             text += Mrkdwn("\nYou hold no open tickets. Nicely done.")
-        self._tell(directory, previous.hero, text)
+        self._tell(key, previous.hero, text)
 
     # -- response targets --------------------------------------------------------------
     def sweep_targets(self) -> JobReport:
@@ -293,11 +286,24 @@ class FollowUps:
                           ticket_line(ticket, calendar), hours, what, calendar.describe(ticket.due_at))
             if not ticket.assignee:
                 text += Mrkdwn(" It has no owner: take it or assign it.")
-            ran, _ = self.claims.once("target-warning", f"{ticket.ticket_id}#{key}#{new_stage}",
-                                      partial(self._tell, directory, recipient, text))
+            warning_key = f"target-warning:{ticket.ticket_id}#{key}#{sla.WARNED}"
+            if new_stage == sla.BREACHED and stage is not None and not self._delivered(warning_key):
+                # The 75 % warning is still waiting out an outage: this notice says it all (the
+                # warning is then dropped when its turn comes, see ``stale_after``).
+                text += Mrkdwn(" (Its 75 % warning could not be delivered in time.)")
+            ran = self.outbox.add(tell(f"target-warning:{ticket.ticket_id}#{key}#{new_stage}", recipient, text,
+                                       ticket_id=ticket.ticket_id, ticket_number=ticket.number,
+                                       stale_after=ticket.due_at if new_stage == sla.WARNED else None))
             (report.did if ran else report.skipped).append(f"{new_stage} #{ticket.number}")
             self._record_stage(ticket, key, new_stage)
         return report
+
+    def _delivered(self, key: str) -> bool:
+        from chalicelib.effects import MESSAGE
+        from chalicelib.outbox import DONE, step_id
+
+        item = self.outbox.get(step_id(MESSAGE, key))
+        return item is not None and item.state == DONE
 
     @staticmethod
     def _record_stage(ticket: Ticket, key: str, stage: str) -> None:
@@ -363,7 +369,7 @@ class FollowUps:
                              join("\n", lines))
         else:
             text = head + Mrkdwn("nothing came in that still needs an answer.")
-        self._tell(directory, hero, text)
+        self._tell(f"opening-digest:{calendar.local_date(reopened).isoformat()}", hero, text)
         return len(lines)
 
     # -- nobody missed in the community channel ---------------------------------------
@@ -400,8 +406,7 @@ class FollowUps:
                 text = md(":eyes: Nobody from the team has answered this community question for {:g} "
                           "business hour(s), and it has no ticket: {}\n{}", hours, link(permalink(channel, ts)),
                           quote(str(data.get("text") or "")))
-                ran, _ = self.claims.once("community-missed", f"{channel}:{ts}",
-                                          partial(self._tell, directory, hero, text))
+                ran = self._tell(f"community-missed:{channel}:{ts}", hero, text)
                 (report.did if ran else report.skipped).append(f"missed {channel}:{ts}")
             try:
                 item.delete()

@@ -16,13 +16,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from chalicelib.channels.github import GitHubApi
-from chalicelib.delivery import enqueue_delivery
 from chalicelib.directory import Directory
 from chalicelib.directory_store import DirectoryStore
 from chalicelib.links import IssueRef, LinkStore
 from chalicelib.models.tickets import Ticket
 from chalicelib.observability import logger
-from chalicelib.queue import EventQueue
+from chalicelib.outbox import Step
 from chalicelib.tickets import CUSTOMER, NewMessage, OpenTicket, TicketService, number_of, subject_from
 
 
@@ -44,14 +43,13 @@ def ticket_id_for(repo: str, number: int, login: str) -> str:
 
 class GitHubIntake:
     def __init__(self, *, tickets: TicketService, directory: DirectoryStore, links: LinkStore,
-                 github: Callable[[], GitHubApi], queue: EventQueue,
+                 github: Callable[[], GitHubApi],
                  on_opened: Callable[[Ticket], None] | None = None) -> None:
         self.on_opened = on_opened
         self.tickets = tickets
         self.directory = directory
         self.links = links
         self.github = github
-        self.queue = queue
 
     def handle(self, event: str, payload: dict[str, Any]) -> GitHubOutcome:
         directory = self.directory.load()
@@ -98,11 +96,8 @@ class GitHubIntake:
             requester_id=login, requester_name=login, customer_id=None, tier="community",
             priority=directory.settings.priority_for("community"), first=first,
         )
-        result = self.tickets.open(cmd)
+        result = self.tickets.open(cmd, effects=_no_confirmation)
         self.links.link(result.ticket, ref, title=issue.get("title"))
-        if result.created and result.lease:
-            # GitHub tickets need no confirmation post: the question is visible where it was asked.
-            self.tickets.complete_confirmation(result.ticket, result.lease, "none:github")
         if self.on_opened is not None:
             self.on_opened(result.ticket)
         return GitHubOutcome("opened" if result.created else "duplicate", number_of(result.ticket))
@@ -157,10 +152,7 @@ class GitHubIntake:
             ticket = self.tickets.find(ticket_id)
             if ticket is None or ticket.kind != "ticket":
                 continue
-            message, created = self.tickets.add_notice(ticket, text, key=f"{issue.key}:{state}:{stamp}",
-                                                       author_name=team)
-            if message is not None and message.delivery_status in ("queued", "failed"):
-                enqueue_delivery(self.queue, ticket, message)
+            _, created = self.tickets.add_notice(ticket, text, key=f"{issue.key}:{state}:{stamp}", author_name=team)
             if state == "closed":
                 self.tickets.set_pending(ticket)
             notified += int(created)
@@ -177,3 +169,9 @@ class GitHubIntake:
                                                    title=str(data.get("title") or ""))
                 done.append(f"{issue.key}:{outcome.action}")
         return done
+
+
+def _no_confirmation(ticket: Ticket) -> list[Step]:
+    """GitHub tickets need no confirmation post: the question is visible where it was asked."""
+    ticket.confirmation_ref = "none:github"
+    return []

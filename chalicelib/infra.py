@@ -15,6 +15,7 @@ import boto3
 from chalicelib.config import Settings, endpoint_url
 from chalicelib.models import ALL_MODELS, bind_models
 from chalicelib.models.directory import DirectoryItem
+from chalicelib.models.outbox import OutboxItem
 
 MAX_RECEIVE_COUNT = 5
 VISIBILITY_FACTOR = 6  # AWS: visibility timeout >= 6x the function timeout
@@ -47,8 +48,8 @@ def ensure_tables(settings: Settings) -> list[str]:
         dynamodb.update_continuous_backups(
             TableName=name, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True}
         )
-        if model is DirectoryItem:
-            _ensure_ttl(dynamodb, name, "expires_at")  # claims, watches and answered-thread markers age out
+        if model in (DirectoryItem, OutboxItem):
+            _ensure_ttl(dynamodb, name, "expires_at")  # claims, watches, markers and delivered steps age out
         names.append(name)
     return names
 

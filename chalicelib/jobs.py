@@ -27,6 +27,7 @@ JOBS: dict[str, Job] = {j.name: j for j in (
     Job("weekly_digest", 60, "last week's figures to the digest channel, once, from Monday's opening"),
     Job("metrics_rollup", 15, "fold each day's analytics written since its last rollup into one summary item"),
     Job("reconcile_github", 1440, "linked GitHub issues closed while a webhook was lost still reach requesters"),
+    Job("outbox", 1, "side effects due for a retry (posts, DMs, emails, comments), each on its own"),
 )}
 
 
@@ -35,9 +36,19 @@ class UnknownJob(KeyError):
 
 
 def run(name: str, services: Services) -> dict[str, Any]:
-    """Run one job now, with the services' clock."""
+    """Run one job now, with the services' clock; the side effects it wrote are tried at once (and
+    retried by the ``outbox`` job: a job never fails because Slack did)."""
     if name not in JOBS:
         raise UnknownJob(name)
+    try:
+        return _run(name, services)
+    finally:
+        services.outbox.flush()
+
+
+def _run(name: str, services: Services) -> dict[str, Any]:
+    if name == "outbox":
+        return services.outbox.run_due().as_dict()
     followups = services.followups
     if name == "rotation":
         return followups.rotate().as_dict()

@@ -17,22 +17,24 @@ from chalicelib.channels.slack import SlackApi
 from chalicelib.claims import Claims
 from chalicelib.clock import Clock, clock_from_environment
 from chalicelib.config import Settings, endpoint_url
-from chalicelib.delivery import OwnerNotices, ReplyDelivery
+from chalicelib.delivery import OWNER_NOTICE, EmailReplies, GitHubReplies, OwnerNotices, ReplyDelivery, SlackReplies
 from chalicelib.digests import Digests
 from chalicelib.directory_store import DirectoryStore
-from chalicelib.email_intake import EmailIntake
+from chalicelib.effects import SlackSteps
+from chalicelib.email_intake import ACK, EmailIntake
 from chalicelib.followups import FollowUps
 from chalicelib.github_intake import GitHubIntake
 from chalicelib.links import LinkStore
 from chalicelib.models import bind_models
 from chalicelib.models.tickets import Ticket
+from chalicelib.outbox import Outbox
 from chalicelib.queue import EventQueue, SqsEventQueue
 from chalicelib.rotation import RotationStore
 from chalicelib.secrets import PowertoolsSecrets, SecretReader
 from chalicelib.security import dashboard_key
-from chalicelib.slack_intake import SlackIntake
+from chalicelib.slack_intake import CONFIRM, SlackIntake
 from chalicelib.slack_triage import SlackTriage
-from chalicelib.tickets import TicketService
+from chalicelib.tickets import DELIVER, TicketService
 from chalicelib.triage import TriageService
 
 
@@ -59,6 +61,7 @@ class Services:
     followups: FollowUps
     analytics: Analytics
     digests: Digests
+    outbox: Outbox
 
 
 def build_services(
@@ -74,8 +77,9 @@ def build_services(
     secrets = secrets or PowertoolsSecrets(settings.secrets_max_age)
     directory = DirectoryStore(clock, settings.directory_cache_seconds)
     links = LinkStore(clock)
+    outbox = Outbox(clock)
     tickets = TicketService(clock=clock, directory=directory, connection=Connection(region=settings.region, host=host),
-                            links=links)
+                            links=links, outbox=outbox)
     reader = secrets
     slack = SlackApi(token=lambda: reader.get("SLACK_BOT_TOKEN"), base_url=settings.slack_api_url)
     aws = AwsClients(settings.region)
@@ -94,50 +98,72 @@ def build_services(
 
     events_queue = queue or SqsEventQueue(queue_name=settings.events_queue_name, region=settings.region,
                                           queue_url=settings.events_queue_url)
-    triage = TriageService(clock=clock, connection=Connection(region=settings.region, host=host))
+    triage = TriageService(clock=clock, connection=Connection(region=settings.region, host=host), outbox=outbox)
     rotation = RotationStore(clock)
     analytics = Analytics(clock=clock)
     claims = Claims(clock)
     digests = Digests(analytics=analytics, directory=directory, slack=slack, clock=clock, rotation=rotation,
-                      claims=claims)
+                      claims=claims, outbox=outbox)
     followups = FollowUps(tickets=tickets, directory=directory, slack=slack, clock=clock, rotation=rotation,
-                          claims=claims, triage=triage, queue=events_queue, stint_summary=digests.stint_summary)
-    slack_triage = SlackTriage(tickets=tickets, triage=triage, directory=directory, slack=slack, queue=events_queue,
+                          claims=claims, triage=triage, outbox=outbox, stint_summary=digests.stint_summary)
+    slack_triage = SlackTriage(tickets=tickets, triage=triage, directory=directory, slack=slack, outbox=outbox,
                                clock=clock, rotation=rotation,
                                link_key=lambda: dashboard_key(reader.get("SLACK_SIGNING_SECRET")))
 
     def opened(ticket: Ticket) -> None:
-        """After any ticket opens (or a retry finds it open): announce, route, acknowledge; each once."""
-        slack_triage.announce(ticket)
+        """After any ticket opens (or a retry finds it open): route it to the Hero, acknowledge it out of
+        hours; each once.  (Its confirmation or triage post was written with it: ``tickets.on_opened``.)"""
         followups.after_open(ticket)
     email_intake = EmailIntake(
         tickets=tickets, directory=directory, clock=clock, get_object=aws.get_object, put_object=aws.put_object,
         mailer=mailer, support_address=settings.support_address, mail_bucket=settings.mail_bucket,
         ack_enabled=settings.email_ack_enabled, on_opened=opened, on_unverified=followups.unverified_sender,
     )
-    return Services(
+    slack_intake = SlackIntake(tickets=tickets, directory=directory, slack=slack,
+                               home=lambda event: slack_triage.home_opened(event).action,
+                               on_opened=followups.after_open, followups=followups)
+    delivery = ReplyDelivery(tickets=tickets, channels={
+        "slack": SlackReplies(slack=slack, directory=directory),
+        "email": EmailReplies(tickets=tickets, directory=directory, mailer=mailer),
+        "github": GitHubReplies(github),
+    })
+    owner_notices = OwnerNotices(tickets=tickets, directory=directory, outbox=outbox)
+    # "Ticket opened": the confirmation (Slack) or the triage-channel post (email, GitHub), in its transaction.
+    tickets.on_opened.extend([slack_intake.opened_effects, slack_triage.opened_effects])
+    SlackSteps(slack=slack, directory=directory.load, outbox=outbox, clock=clock).register()
+    slack_triage.register()
+    outbox.register(CONFIRM, slack_intake.confirm_step)
+    outbox.register(ACK, email_intake.ack_step)
+    outbox.register(DELIVER, delivery.step)
+    outbox.register(OWNER_NOTICE, owner_notices.step)
+    services = Services(
         settings=settings,
         clock=clock,
         secrets=secrets,
         directory=directory,
         tickets=tickets,
         slack=slack,
-        slack_intake=SlackIntake(tickets=tickets, directory=directory, slack=slack,
-                                 home=lambda event: slack_triage.home_opened(event).action,
-                                 on_opened=followups.after_open, followups=followups),
-        delivery=ReplyDelivery(tickets=tickets, directory=directory, slack=slack, mailer=mailer, github=github),
+        slack_intake=slack_intake,
+        delivery=delivery,
         queue=events_queue,
         aws=aws,
         email_intake=email_intake,
         links=links,
         github_intake=GitHubIntake(tickets=tickets, directory=directory, links=links, github=github,
-                                   queue=events_queue, on_opened=opened),
+                                   on_opened=opened),
         triage=triage,
-        owner_notices=OwnerNotices(tickets=tickets, directory=directory, slack=slack),
+        owner_notices=owner_notices,
         slack_triage=slack_triage,
         rotation=rotation,
         claims=claims,
         followups=followups,
         analytics=analytics,
         digests=digests,
+        outbox=outbox,
     )
+    from chalicelib.dispatch import EVENT_RETRY, rerun_event
+    from chalicelib.failures import FailureNotices
+
+    outbox.register(EVENT_RETRY, lambda attempt: rerun_event(attempt, services))
+    outbox.on_failed = FailureNotices(outbox=outbox, delivery=delivery, directory=directory, rotation=rotation)
+    return services

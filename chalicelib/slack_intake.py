@@ -25,6 +25,7 @@ from chalicelib.directory_store import DirectoryStore
 from chalicelib.models.tickets import Ticket
 from chalicelib.mrkdwn import md, mention, readable
 from chalicelib.observability import logger
+from chalicelib.outbox import Attempt, PermanentFailure, Step, step_id
 from chalicelib.slackrefs import message_source_id, ticket_id_for
 
 if TYPE_CHECKING:
@@ -50,6 +51,7 @@ NOISE_SUBTYPES = frozenset(
 )
 MESSAGE_SUBTYPES = frozenset({None, "file_share", "thread_broadcast"})
 CONFIRMATION_EVENT = "support_hero_ticket"
+CONFIRM = "ticket.confirm"
 
 
 @dataclass(frozen=True)
@@ -101,7 +103,11 @@ class SlackIntake:
         user = msg.get("user")
         if not user:
             return True
-        return bool(user == self.slack.identity().user_id)
+        try:
+            return bool(user == self.slack.identity().user_id)
+        except (SlackClientError, OSError):  # Slack is down: our own posts carry a bot_id, checked above
+            logger.warning("could not read the bot's identity; judged by bot_id alone")
+            return False
 
     @staticmethod
     def _watched(directory: Directory, channel: str) -> tuple[bool, Customer | None]:
@@ -115,7 +121,7 @@ class SlackIntake:
             return member.name
         try:
             return self.slack.user(user_id).name
-        except SlackClientError:  # a name is a nicety: the id reads well enough
+        except (SlackClientError, OSError):  # a name is a nicety (and Slack may be down): the id reads well enough
             logger.warning("could not look up a mentioned Slack user")
             return None
 
@@ -129,7 +135,7 @@ class SlackIntake:
     ) -> NewMessage:
         user = str(msg.get("user") or "")
         member = directory.member_by_slack(user)
-        name = member.name if member else self.slack.user(user).name if user else None
+        name = member.name if member else self._name_of(directory, user) or user if user else None
         files = tuple(str(f.get("name") or f.get("title") or f.get("id")) for f in msg.get("files") or [])
         return NewMessage(
             source_id=message_source_id(channel, str(msg["ts"])),
@@ -185,47 +191,42 @@ class SlackIntake:
         result = self.tickets.open(cmd)
         if result.ticket.kind != "ticket":
             return Outcome("ignored:deleted-before-ticket")
-        if result.created:
-            assert result.lease is not None
-            self._confirm(result.ticket, result.lease, took_over=False)
-        else:
-            self.ensure_confirmed(result.ticket)
         if self.on_opened is not None:
             self.on_opened(result.ticket)  # idempotent: a redelivery routes and acknowledges once
         return Outcome("opened" if result.created else "duplicate", number_of(result.ticket))
 
-    def _confirm(self, ticket: Ticket, lease: str, *, took_over: bool) -> None:
+    # -- the confirmation in the thread: an outbox step written with the ticket ---------------
+    def opened_effects(self, ticket: Ticket) -> list[Step]:
+        """"Ticket opened" (a Slack ticket): confirm it in its thread, with the triage controls."""
+        if ticket.channel != "slack":
+            return []
+        return [Step(step_id(CONFIRM, ticket.ticket_id), CONFIRM, {"ticket_id": ticket.ticket_id},
+                     ticket_id=ticket.ticket_id, ticket_number=number_of(ticket),
+                     summary=f"confirmation of #{ticket.number} in Slack")]
+
+    def confirm_step(self, attempt: Attempt) -> str:
+        ticket = self.tickets.find(str(attempt.payload["ticket_id"]))
+        if ticket is None or ticket.kind != "ticket":
+            raise PermanentFailure("the ticket no longer exists")
+        if ticket.confirmation_ref:
+            return ticket.confirmation_ref
         origin = ticket.origin or {}
         channel, thread_ts = str(origin["channel"]), str(origin["thread_ts"])
-        try:
-            ref = None
-            if took_over:
-                # A worker died holding the lease: it may have posted before it died.
-                ref = self.slack.find_own_post(channel, thread_ts, CONFIRMATION_EVENT, "ticket_id", ticket.ticket_id)
-            if ref is None:
-                who = md(" by {}", mention(origin["opened_by_slack"])) if origin.get("opened_by_slack") else ""
-                text = md(":ticket: Ticket *#{}* opened{}: {}\nThe team will reply in this thread.",
-                          ticket.number, who, ticket.subject)
-                ref = self.slack.post(
-                    channel=channel,
-                    thread_ts=thread_ts,
-                    text=text,
-                    blocks=ticket_blocks(ticket, None),
-                    metadata={
-                        "event_type": CONFIRMATION_EVENT,
-                        "event_payload": {"ticket_id": ticket.ticket_id, "number": ticket.number},
-                    },
-                )
-        except Exception:
-            self.tickets.release_confirmation(ticket, lease)
-            raise
-        self.tickets.complete_confirmation(ticket, lease, ref)
+        ref = None
+        if attempt.maybe_sent:  # an earlier try may have posted before it timed out or died
+            ref = self.slack.find_own_post(channel, thread_ts, CONFIRMATION_EVENT, "ticket_id", ticket.ticket_id)
+        if ref is None:
+            who = md(" by {}", mention(origin["opened_by_slack"])) if origin.get("opened_by_slack") else ""
+            text = md(":ticket: Ticket *#{}* opened{}: {}\nThe team will reply in this thread.",
+                      ticket.number, who, ticket.subject)
+            ref = self.slack.post(
+                channel=channel, thread_ts=thread_ts, text=text, blocks=ticket_blocks(ticket, None),
+                metadata={"event_type": CONFIRMATION_EVENT,
+                          "event_payload": {"ticket_id": ticket.ticket_id, "number": ticket.number}},
+            )
+        self.tickets.set_confirmation(ticket, ref)
         logger.info("ticket confirmation posted", extra={"ticket_number": ticket.number, "source": "slack"})
-
-    def ensure_confirmed(self, ticket: Ticket) -> None:
-        claim = self.tickets.claim_confirmation(ticket)
-        if claim is not None:
-            self._confirm(ticket, claim[0], took_over=claim[1])
+        return ref
 
     # -- events -------------------------------------------------------------
     def _on_reaction(self, event: dict[str, Any], directory: Directory, team_id: str) -> Outcome:
@@ -246,7 +247,6 @@ class SlackIntake:
         if existing is not None:
             if existing.kind != "ticket":
                 return Outcome("ignored:deleted-before-ticket")
-            self.ensure_confirmed(existing)
             return Outcome("duplicate", number_of(existing))
         msg = self.slack.message(channel, ts)
         if msg is None:

@@ -9,9 +9,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 import urllib.parse
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+
+from slack_sdk.errors import SlackApiError
 
 from chalicelib.blocks import (
     ACTION_ASSIGNEE,
@@ -26,13 +29,14 @@ from chalicelib.blocks import (
 from chalicelib.channels.slack import SlackApi
 from chalicelib.clock import Clock
 from chalicelib.commands import HERO_USAGE, USAGE, Command, CommandError, parse, parse_hero
-from chalicelib.delivery import enqueue_delivery
+from chalicelib.delivery import owner_notice_step
 from chalicelib.directory import Directory, TeamMember
 from chalicelib.directory_store import DirectoryStore
+from chalicelib.effects import dm_user, ephemeral
 from chalicelib.models.tickets import Ticket
 from chalicelib.mrkdwn import Mrkdwn, join, link, md, mention, quote
 from chalicelib.observability import logger
-from chalicelib.queue import EventQueue
+from chalicelib.outbox import Attempt, Outbox, PermanentFailure, Step, step_id
 from chalicelib.rotation import RotationError, RotationStore, Sprint
 from chalicelib.slackrefs import ticket_id_for
 from chalicelib.tickets import CUSTOMER, SOLVED, InvalidInput, TicketNotFound, TicketService
@@ -44,9 +48,25 @@ class TriageOutcome:
     action: str
 
 
+HOME, REFRESH, ANNOUNCE = "slack.home", "ticket.refresh", "ticket.announce"
+ANNOUNCE_EVENT = "support_hero_triage_post"
+
+
+def home_step(member_id: str) -> Step:
+    """Publish a member's App Home (rendered when the step runs: the latest state)."""
+    return Step.new(HOME, {"member_id": member_id}, summary=f"App Home of {member_id}")
+
+
+def refresh_step(ticket: Ticket) -> Step:
+    """Show a ticket's new state on its Slack message (rendered when the step runs)."""
+    return Step.new(REFRESH, {"ticket_id": ticket.ticket_id}, ticket_id=ticket.ticket_id,
+                    ticket_number=int(ticket.number) if ticket.number is not None else None,
+                    summary=f"update the Slack message of #{ticket.number}")
+
+
 class SlackTriage:
     def __init__(self, *, tickets: TicketService, triage: TriageService, directory: DirectoryStore,
-                 slack: SlackApi, queue: EventQueue, clock: Clock, rotation: RotationStore | None = None,
+                 slack: SlackApi, outbox: Outbox, clock: Clock, rotation: RotationStore | None = None,
                  link_key: Callable[[], bytes] | None = None) -> None:
         self.rotation = rotation
         self.link_key = link_key
@@ -54,7 +74,7 @@ class SlackTriage:
         self.triage = triage
         self.directory = directory
         self.slack = slack
-        self.queue = queue
+        self.outbox = outbox
         self.clock = clock
 
     # -- helpers ----------------------------------------------------------------
@@ -75,34 +95,59 @@ class SlackTriage:
         self.slack.update(channel=channel, ts=ts, text=ticket_text(ticket, slack_id),
                           blocks=ticket_blocks(ticket, slack_id))
 
-    def announce(self, ticket: Ticket) -> None:
-        """Post an email or GitHub ticket in the triage channel, once; its thread is for internal notes."""
-        from pynamodb.exceptions import PutError
+    def register(self) -> None:
+        self.outbox.register(HOME, self.home_step)
+        self.outbox.register(REFRESH, self.refresh_step)
+        self.outbox.register(ANNOUNCE, self.announce_step)
 
-        from chalicelib.models.tickets import ExternalRef
+    def opened_effects(self, ticket: Ticket) -> list[Step]:
+        """"Ticket opened" (email, GitHub): post it in the triage channel; its thread is for internal notes."""
+        if ticket.channel == "slack" or not self.directory.load().settings.triage_channel:
+            return []
+        return [Step(step_id(ANNOUNCE, ticket.ticket_id), ANNOUNCE, {"ticket_id": ticket.ticket_id},
+                     ticket_id=ticket.ticket_id, ticket_number=int(ticket.number) if ticket.number else None,
+                     summary=f"post #{ticket.number} in the triage channel")]
 
+    def announce_step(self, attempt: Attempt) -> str:
+        ticket = self.tickets.find(str(attempt.payload["ticket_id"]))
         channel = self.directory.load().settings.triage_channel
-        if not channel or ticket.channel == "slack" or ticket.triage_ref:
-            return
-        claim = ExternalRef(f"triage-post:{ticket.ticket_id}", ticket_id=ticket.ticket_id, number=ticket.number,
-                            created_at=self.clock.now())
-        try:
-            claim.save(condition=ExternalRef.ref.does_not_exist())
-        except PutError as exc:
-            if exc.cause_response_code == "ConditionalCheckFailedException":
-                return
-            raise
-        try:
+        if ticket is None or ticket.kind != "ticket":
+            raise PermanentFailure("the ticket no longer exists")
+        if ticket.triage_ref or not channel:
+            return ticket.triage_ref or "no-triage-channel"
+        ts = None
+        if attempt.maybe_sent:
+            ts = self.slack.find_own_post(channel, None, ANNOUNCE_EVENT, "ticket_id", ticket.ticket_id)
+        if ts is None:
             origin = ticket.origin or {}
             where = (md("email from {}", origin.get("address")) if ticket.channel == "email"
                      else md("GitHub {}", link(str(origin.get("issue_url") or ""))))
             ts = self.slack.post(channel=channel, text=md("New {}\n{}", where, ticket_text(ticket, None)),
-                                 blocks=ticket_blocks(ticket, None))
-        except Exception:
-            claim.delete()
-            raise
+                                 blocks=ticket_blocks(ticket, None),
+                                 metadata={"event_type": ANNOUNCE_EVENT,
+                                           "event_payload": {"ticket_id": ticket.ticket_id}})
         ticket.update(actions=[Ticket.triage_ref.set(f"{channel}:{ts}")], add_version_condition=False)
         self.tickets.add_refs(ticket, [f"slack-triage:{channel}:{ts}"])
+        return f"{channel}:{ts}"
+
+    def home_step(self, attempt: Attempt) -> str:
+        member = self.directory.load().member(str(attempt.payload["member_id"]))
+        if member is None or not member.slack_user_id:
+            return "no-slack-user"
+        self.publish_home(member)
+        return "published"
+
+    def refresh_step(self, attempt: Attempt) -> str:
+        ticket = self.tickets.find(str(attempt.payload["ticket_id"]))
+        if ticket is None:
+            return "gone"
+        try:
+            self.refresh_message(ticket, self.directory.load())
+        except SlackApiError as exc:
+            if exc.response.get("error") in ("message_not_found", "cant_update_message", "edit_window_closed"):
+                return f"skipped: {exc.response.get('error')}"  # the message is gone: nothing to show it on
+            raise
+        return "refreshed"
 
     def publish_home(self, member: TeamMember) -> None:
         if not member.slack_user_id:
@@ -122,30 +167,26 @@ class SlackTriage:
         you = " (you)" if hero.id == member.id else ""
         return md(":superhero: Support Hero until {:%a %d %b}: *{}*{}", sprint.end, hero.name, you)
 
-    def _say(self, channel: str, user: str, text: str) -> None:
-        self.slack.ephemeral(channel=channel, user=user, text=text)
+    def _say(self, channel: str, user: str, text: str, key: str | None = None) -> None:
+        """A private answer, as an outbox step: a failure to show it never runs the command again."""
+        self.outbox.add(ephemeral(f"answer:{key}" if key else f"answer:{uuid.uuid4().hex}", channel, user, text))
 
     def _change(self, ticket: Ticket, member: TeamMember, change: Change, directory: Directory) -> list[str]:
         fresh = self.tickets.find(ticket.ticket_id) or ticket
-        updated, changes = self.triage.apply(fresh, member, change, directory, expected_version=None)
-        if changes:
-            self.refresh_message(updated, directory)
-            if change.assignee and change.assignee != member.id:
-                self.queue.send(
-                    {"v": 1, "source": "outbound", "kind": "notify-owner", "ticket_id": updated.ticket_id,
-                     "member_id": change.assignee, "note": change.note, "version": int(updated.version or 0)},
-                    dedupe_key=f"notify-owner:{updated.ticket_id}:{updated.version}",
-                    group=f"owner:{updated.ticket_id}"[:128],
-                )
+        _, changes = self.triage.apply(fresh, member, change, directory, expected_version=None,
+                                       effects=lambda t: triage_effects(t, member, change))
         return changes
 
     # -- /ticket -----------------------------------------------------------------
-    def command(self, payload: dict[str, Any]) -> TriageOutcome:
+    def command(self, payload: dict[str, Any], delivery_id: str | None = None) -> TriageOutcome:
+        """``/ticket`` and ``/hero``.  ``delivery_id`` names this command once: run again (a redelivery),
+        its reply or note is not written twice and its answer is not repeated."""
+        key = delivery_id or uuid.uuid4().hex
         user, channel = str(payload.get("user_id") or ""), str(payload.get("channel_id") or "")
         directory = self.directory.load()
         member = directory.member_by_slack(user)
         if member is None:
-            self._say(channel, user, "Only the support team can use `/ticket`.")
+            self._say(channel, user, "Only the support team can use `/ticket`.", key)
             return TriageOutcome("refused:not-on-the-team")
         hero = str(payload.get("command") or "").strip() == "/hero"
         try:
@@ -153,7 +194,7 @@ class SlackTriage:
                 answer = self._hero(parse_hero(str(payload.get("text") or "")), member, directory)
             else:
                 answer = self._run(parse(str(payload.get("text") or "")), member, directory,
-                                   base=str(payload.get("api_base") or ""))
+                                   base=str(payload.get("api_base") or ""), key=key)
         except CommandError as exc:
             answer = f"{exc}.\n{HERO_USAGE if hero else USAGE}"
         except RotationError as exc:
@@ -162,8 +203,8 @@ class SlackTriage:
             answer = f"{exc}.\n{USAGE}"
         except (InvalidInput, Conflict) as exc:
             answer = f"Could not do that: {exc}."
-        self._say(channel, user, answer)
-        self.publish_home(member)
+        self._say(channel, user, answer, key)
+        self.outbox.add(home_step(member.id))
         return TriageOutcome("answered")
 
     def _hero(self, cmd: Command, member: TeamMember, directory: Directory) -> str:
@@ -226,7 +267,8 @@ class SlackTriage:
         url = f"{base or ''}/dashboard?{query}"
         return md(":bar_chart: Your analytics dashboard (this link is yours and works for one hour): {}", link(url))
 
-    def _run(self, cmd: Command, member: TeamMember, directory: Directory, base: str | None = None) -> str:
+    def _run(self, cmd: Command, member: TeamMember, directory: Directory, base: str | None = None,
+             key: str | None = None) -> str:
         if cmd.verb == "help":
             return USAGE
         if cmd.verb == "dashboard":
@@ -260,9 +302,9 @@ class SlackTriage:
             return f"#{cmd.number}: " + ("; ".join(changes) or "no change")
         # note / reply
         internal = cmd.verb == "note"
-        message, _ = self.tickets.add_reply(ticket, member, str(cmd.arg), internal=internal, idempotency_key=None)
+        self.tickets.add_reply(ticket, member, str(cmd.arg), internal=internal,
+                               idempotency_key=f"command:{key}" if key else None)
         if not internal:
-            enqueue_delivery(self.queue, ticket, message)
             return f"#{cmd.number}: reply queued to the customer through {ticket.channel}."
         return f"#{cmd.number}: internal note added."
 
@@ -294,7 +336,7 @@ class SlackTriage:
                 done += 1
             except (InvalidInput, Conflict) as exc:
                 self._say(channel, user, f"Could not do that: {exc}.")
-        self.publish_home(member)
+        self.outbox.add(home_step(member.id))
         return TriageOutcome(f"applied:{done}")
 
     @staticmethod
@@ -337,16 +379,24 @@ class SlackTriage:
             ticket = self.tickets.find(ref.ticket_id) if ref else None
         if ticket is None or ticket.kind != "ticket":
             if member.slack_user_id:
-                self.slack.direct_message(member.slack_user_id, "That message is not part of a ticket: nothing sent.")
+                self.outbox.add(dm_user(f"modal-not-a-ticket:{view.get('id')}", member.slack_user_id,
+                                        "That message is not part of a ticket: nothing sent."))
             return TriageOutcome("ignored:not-a-ticket")
-        message, _ = self.tickets.add_reply(ticket, member, str(text), internal=False,
-                                            idempotency_key=f"modal:{view.get('id')}")
-        enqueue_delivery(self.queue, ticket, message)
+        self.tickets.add_reply(ticket, member, str(text), internal=False, idempotency_key=f"modal:{view.get('id')}")
         return TriageOutcome("reply-queued")
 
     def home_opened(self, event: dict[str, Any]) -> TriageOutcome:
         member = self.directory.load().member_by_slack(event.get("user"))
         if member is None:
             return TriageOutcome("ignored:not-on-the-team")
-        self.publish_home(member)
+        self.outbox.add(home_step(member.id))
         return TriageOutcome("published")
+
+
+def triage_effects(ticket: Ticket, actor: TeamMember, change: Change) -> list[Step]:
+    """What a triage change causes, written with it: the ticket's Slack message shows the new state,
+    and a new owner (other than the actor) is told (their App Home is refreshed with it)."""
+    steps = [refresh_step(ticket)]
+    if change.assignee and change.assignee != actor.id:
+        steps.append(owner_notice_step(ticket, change.assignee, change.note))
+    return steps

@@ -20,6 +20,7 @@ import base64
 import datetime as dt
 import json
 import uuid
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,14 +35,15 @@ from chalicelib.clock import Clock
 from chalicelib.directory import TeamMember
 from chalicelib.directory_store import DirectoryStore
 from chalicelib.links import LinkStore, issues_in
+from chalicelib.models.outbox import OutboxItem
 from chalicelib.models.tickets import ExternalRef, Message, Ticket
 from chalicelib.observability import count, logger
+from chalicelib.outbox import Outbox, Step
 
 NEW, OPEN, PENDING, SOLVED, CLOSED = "new", "open", "pending", "solved", "closed"
 STATUSES = (NEW, OPEN, PENDING, SOLVED, CLOSED)
 CUSTOMER, AGENT, INTERNAL, SYSTEM = "customer", "agent", "internal", "system"
 UNSOLVED = (NEW, OPEN, PENDING)
-LEASE_SECONDS = 60
 MAX_ATTEMPTS = 5
 IMPORT_IN_TRANSACTION = 20  # thread history written with the ticket; the rest in a batch
 
@@ -109,7 +111,11 @@ class OpenTicket:
 class OpenResult:
     ticket: Ticket
     created: bool
-    lease: str | None = None
+
+
+# "Ticket opened": each subscriber names the side effects a new ticket causes (a confirmation, the
+# Hero's DM, a triage post); they are written in the transaction that opens it.
+OpenedEffects = Callable[[Ticket], Sequence[Step]]
 
 
 @dataclass
@@ -219,11 +225,17 @@ def awaiting_of(ticket: Ticket) -> str | None:
 
 class TicketService:
     def __init__(self, *, clock: Clock, directory: DirectoryStore, connection: Connection,
-                 links: LinkStore | None = None) -> None:
+                 links: LinkStore | None = None, outbox: Outbox | None = None) -> None:
         self.clock = clock
         self.directory = directory
         self._connection = connection
         self.links = links
+        self.outbox = outbox or Outbox(clock)
+        self.on_opened: list[OpenedEffects] = []
+
+    def _save_steps(self, tx: TransactWrite, steps: Sequence[Step]) -> None:
+        for step in steps:
+            tx.save(self.outbox.item(step), condition=OutboxItem.step_id.does_not_exist())
 
     def _autolink(self, ticket: Ticket, text: str | None) -> None:
         """A message naming an issue URL of a watched repository links the ticket to it."""
@@ -281,8 +293,9 @@ class TicketService:
         return Page(tickets, encode_cursor(results.last_evaluated_key))
 
     # -- opening ----------------------------------------------------------
-    def open(self, cmd: OpenTicket) -> OpenResult:
-        """Open the ticket for ``cmd.ticket_id`` unless it (or its tombstone) exists.
+    def open(self, cmd: OpenTicket, effects: OpenedEffects | None = None) -> OpenResult:
+        """Open the ticket for ``cmd.ticket_id`` unless it (or its tombstone) exists, in one transaction
+        with the side effects it causes (``effects`` and every "ticket opened" subscriber's).
 
         DynamoDB requests: GetItem + UpdateItem (number) + TransactWriteItems.
         """
@@ -291,7 +304,6 @@ class TicketService:
             return OpenResult(existing, created=False)
         number = self.directory.next_ticket_number()
         now = self.clock.now()
-        lease = uuid.uuid4().hex
         ticket = Ticket(
             cmd.ticket_id,
             kind="ticket",
@@ -312,8 +324,6 @@ class TicketService:
             listing="ALL",
             unassigned="OPEN",
             message_count=0,
-            confirmation_lease=lease,
-            confirmation_lease_until=int(now.timestamp()) + LEASE_SECONDS,
         )
         messages = [cmd.first, *sorted(cmd.history, key=lambda m: m.at)]
         settings = self.directory.load().settings
@@ -329,6 +339,8 @@ class TicketService:
         ticket.updated_at = now
         ticket.message_count = len(messages)
         in_tx, later = messages[:IMPORT_IN_TRANSACTION], messages[IMPORT_IN_TRANSACTION:]
+        steps = [step for subscriber in [*self.on_opened, *([effects] if effects else [])]
+                 for step in subscriber(ticket)]
         try:
             with self._tx() as tx:
                 tx.save(ticket, condition=Ticket.ticket_id.does_not_exist())
@@ -344,6 +356,7 @@ class TicketService:
                 for m in in_tx:
                     tx.save(self._message_item(cmd.ticket_id, m), condition=Message.message_key.does_not_exist())
                 analytics.add_to_transaction(tx, metrics)  # counted once: the ticket did not exist
+                self._save_steps(tx, steps)
         except TransactWriteError as exc:
             if "ConditionalCheckFailed" in _reasons(exc):
                 count("TicketOpenRaceLost")
@@ -356,11 +369,12 @@ class TicketService:
             with Message.batch_write() as batch:
                 for m in later:
                     batch.save(self._message_item(cmd.ticket_id, m))
+        self.outbox.written(steps)
         count("TicketsOpened")
         logger.info("ticket opened", extra={"ticket_number": number, "source": cmd.channel})
         for m in messages:
             self._autolink(ticket, m.text)
-        return OpenResult(ticket, created=True, lease=lease)
+        return OpenResult(ticket, created=True)
 
     def tombstone(self, ticket_id: str) -> bool:
         """Mark a source item as deleted before its ticket opened; no ticket will open from it."""
@@ -421,9 +435,11 @@ class TicketService:
                 ticket.assignee = m.author_id
                 ticket.unassigned = None
 
-    def append(self, ticket: Ticket, m: NewMessage, *, idempotency_ref: str | None = None) -> AppendResult:
-        """Add ``m`` to ``ticket`` once.  DynamoDB requests: one TransactWriteItems (plus a
-        re-read per lost race)."""
+    def append(self, ticket: Ticket, m: NewMessage, *, idempotency_ref: str | None = None,
+               effects: Sequence[Step] = ()) -> AppendResult:
+        """Add ``m`` to ``ticket`` once, in one transaction with the side effects it causes (``effects``,
+        e.g. delivering an agent's reply).  DynamoDB requests: one TransactWriteItems (plus a re-read
+        per lost race)."""
         for _ in range(MAX_ATTEMPTS):
             if ticket.status == CLOSED and m.role == CUSTOMER:
                 logger.info("message on a closed ticket recorded without reopening",
@@ -472,12 +488,13 @@ class TicketService:
                     if idempotency_ref:
                         tx.save(
                             ExternalRef(idempotency_ref, ticket_id=ticket.ticket_id, number=ticket.number,
-                                        created_at=now),
+                                        created_at=now, target=m.key),
                             condition=ExternalRef.ref.does_not_exist(),
                         )
                     tx.save(item, condition=Message.message_key.does_not_exist())
                     tx.update(ticket, actions=actions)
                     analytics.add_to_transaction(tx, metrics)  # once: the message is new, the version ours
+                    self._save_steps(tx, effects)
             except TransactWriteError as exc:
                 reasons = _reasons(exc)
                 n_puts = 2 if idempotency_ref else 1  # then the ticket's update, then the metrics (no condition)
@@ -492,6 +509,7 @@ class TicketService:
                     ticket = fresh
                     continue
                 raise
+            self.outbox.written(effects)
             ticket.message_count = int(ticket.message_count or 0) + 1
             ticket.version = int(ticket.version or 0) + 1
             ticket.updated_at = now
@@ -576,64 +594,16 @@ class TicketService:
                 ticket = fresh
         raise Contention(f"ticket {ticket.number} changed {MAX_ATTEMPTS} times")
 
-    # -- exactly-once side effects (confirmation, reply delivery) ----------
-    def claim_confirmation(self, ticket: Ticket) -> tuple[str, bool] | None:
-        """Take the lease to post the ticket's confirmation.
-
-        Returns (lease, took_over_expired) or None when it is already posted.
-        Raises :class:`WorkInProgress` while another worker holds a live lease.
-        """
-        if ticket.confirmation_ref:
-            return None
-        now = int(self.clock.time())
-        took_over = ticket.confirmation_lease is not None
-        lease = uuid.uuid4().hex
-        try:
-            ticket.update(
-                actions=[
-                    Ticket.confirmation_lease.set(lease),
-                    Ticket.confirmation_lease_until.set(now + LEASE_SECONDS),
-                ],
-                condition=Ticket.confirmation_ref.does_not_exist()
-                & (Ticket.confirmation_lease_until.does_not_exist() | (Ticket.confirmation_lease_until < now)),
-                add_version_condition=False,
-            )
-        except UpdateError as exc:
-            if not _conditional_failed(exc):
-                raise
-            fresh = self.find(ticket.ticket_id)
-            if fresh is not None and fresh.confirmation_ref:
-                return None
-            raise WorkInProgress(f"confirmation of ticket {ticket.number} is being posted") from exc
-        return lease, took_over
-
-    def complete_confirmation(self, ticket: Ticket, lease: str, ref: str) -> None:
-        ticket.update(
-            actions=[
-                Ticket.confirmation_ref.set(ref),
-                Ticket.confirmation_lease.remove(),
-                Ticket.confirmation_lease_until.remove(),
-            ],
-            condition=Ticket.confirmation_lease == lease,
-            add_version_condition=False,
-        )
-
-    def release_confirmation(self, ticket: Ticket, lease: str) -> None:
-        try:
-            ticket.update(
-                actions=[Ticket.confirmation_lease.remove(), Ticket.confirmation_lease_until.remove()],
-                condition=Ticket.confirmation_lease == lease,
-                add_version_condition=False,
-            )
-        except UpdateError as exc:
-            if not _conditional_failed(exc):
-                raise
+    def set_confirmation(self, ticket: Ticket, ref: str) -> None:
+        """Record the confirmation (its Slack ts, the acknowledgement's SES id, or ``none:<why>``)."""
+        ticket.update(actions=[Ticket.confirmation_ref.set(ref)], add_version_condition=False)
 
     # -- agent replies ------------------------------------------------------
     def add_reply(
         self, ticket: Ticket, member: TeamMember, text: str, *, internal: bool, idempotency_key: str | None
     ) -> tuple[Message, bool]:
-        """Record an agent's reply (queued for delivery) or internal note.  Returns (message, created)."""
+        """Record an agent's reply or internal note; a reply is written with the outbox step that
+        delivers it.  Returns (message, created)."""
         text = text.strip()
         if not text:
             raise InvalidInput("text must not be empty")
@@ -652,9 +622,10 @@ class TicketService:
             channel="api",
             author_id=member.id,
             author_name=member.name,
-            delivery_status=None if internal else "queued",
+            delivery_status=None if internal else QUEUED,
         )
-        result = self.append(ticket, m, idempotency_ref=idem_ref)
+        effects = [] if internal else [delivery_step(ticket, m.key, f"reply by {member.id}", notify=member.id)]
+        result = self.append(ticket, m, idempotency_ref=idem_ref, effects=effects)
         if not result.appended:
             if idem_ref:
                 previous = self._replayed(idem_ref, ticket)
@@ -662,8 +633,6 @@ class TicketService:
                     return previous, False
             raise Contention("reply was not recorded")
         assert result.message is not None
-        if idem_ref:
-            ExternalRef(idem_ref).update(actions=[ExternalRef.target.set(result.message.message_key)])
         return result.message, True
 
     def add_notice(self, ticket: Ticket, text: str, *, key: str, author_name: str) -> tuple[Message | None, bool]:
@@ -671,13 +640,12 @@ class TicketService:
         ticket's channel like a reply, once per ``key`` whatever the redeliveries."""
         ref = f"notice:{key}:{ticket.ticket_id}"
         m = NewMessage(source_id=f"notice:{uuid.uuid4().hex}", at=self.clock.now(), role=SYSTEM, text=text,
-                       channel="system", author_id="system", author_name=author_name, delivery_status="queued")
-        result = self.append(ticket, m, idempotency_ref=ref)
+                       channel="system", author_id="system", author_name=author_name, delivery_status=QUEUED)
+        result = self.append(ticket, m, idempotency_ref=ref,
+                             effects=[delivery_step(ticket, m.key, f"notice ({key.split(':')[0]})")])
         if not result.appended:
-            previous = self._replayed(ref, ticket) if self._ref_target(ref) else None
-            return previous, False
+            return (self._replayed(ref, ticket) if self._ref_target(ref) else None), False
         assert result.message is not None
-        ExternalRef(ref).update(actions=[ExternalRef.target.set(result.message.message_key)])
         return result.message, True
 
     def _ref_target(self, ref: str) -> str | None:
@@ -704,57 +672,30 @@ class TicketService:
             raise WorkInProgress("the first request with this Idempotency-Key is still running")
         return self.find_message(ticket.ticket_id, ref.target)
 
-    def claim_delivery(self, message: Message) -> str | None:
-        if message.delivery_status == "sent":
-            return None
-        now = int(self.clock.time())
-        lease = uuid.uuid4().hex
+    def record_delivery(self, message: Message, status: str, *, attempts: int, ref: str | None = None,
+                        error: str | None = None) -> None:
+        """The delivery state shown with a reply: ``sent`` (with the channel's id), ``retrying`` or
+        ``failed`` (with the reason).  The outbox step is the source of truth; this is its echo."""
+        actions: list[Action] = [Message.delivery_status.set(status), Message.delivery_attempts.set(attempts)]
+        actions.append(Message.delivered_ref.set(ref) if ref else Message.delivered_ref.remove())
+        actions.append(Message.delivery_error.set(error[:500]) if error else Message.delivery_error.remove())
         try:
-            message.update(
-                actions=[
-                    Message.delivery_status.set("sending"),
-                    Message.delivery_lease.set(lease),
-                    Message.delivery_lease_until.set(now + LEASE_SECONDS),
-                    Message.delivery_attempts.add(1),
-                ],
-                condition=Message.delivery_status.is_in("queued", "failed")
-                | ((Message.delivery_status == "sending") & (Message.delivery_lease_until < now)),
-            )
+            message.update(actions=actions, condition=Message.delivery_status != SENT)
         except UpdateError as exc:
             if not _conditional_failed(exc):
                 raise
-            fresh = self.find_message(message.ticket_id, message.message_key)
-            if fresh is None or fresh.delivery_status == "sent":
-                return None
-            raise WorkInProgress("reply is being delivered") from exc
-        return lease
 
-    def complete_delivery(self, message: Message, lease: str, ref: str) -> None:
-        message.update(
-            actions=[
-                Message.delivery_status.set("sent"),
-                Message.delivered_ref.set(ref),
-                Message.delivery_lease.remove(),
-                Message.delivery_lease_until.remove(),
-                Message.delivery_error.remove(),
-            ],
-            condition=Message.delivery_lease == lease,
-        )
 
-    def fail_delivery(self, message: Message, lease: str, reason: str, *, final: bool) -> None:
-        try:
-            message.update(
-                actions=[
-                    Message.delivery_status.set("failed" if final else "queued"),
-                    Message.delivery_error.set(reason[:500]),
-                    Message.delivery_lease.remove(),
-                    Message.delivery_lease_until.remove(),
-                ],
-                condition=Message.delivery_lease == lease,
-            )
-        except UpdateError as exc:
-            if not _conditional_failed(exc):
-                raise
+QUEUED, RETRYING, SENT, FAILED = "queued", "retrying", "sent", "failed"
+DELIVER = "reply.deliver"
+
+
+def delivery_step(ticket: Ticket, message_key: str, summary: str, notify: str | None = None) -> Step:
+    """The outbox step that sends a reply or notice through the ticket's own channel."""
+    return Step(f"{DELIVER}:{ticket.ticket_id}:{message_key}"[:400], DELIVER,
+                {"ticket_id": ticket.ticket_id, "message_key": message_key},
+                ticket_id=ticket.ticket_id, ticket_number=number_of(ticket),
+                summary=f"{summary} on #{ticket.number} by {ticket.channel}", notify=notify)
 
 
 def number_of(ticket: Ticket) -> int | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,7 +21,9 @@ from pynamodb.transactions import TransactWrite
 from chalicelib import analytics, sla
 from chalicelib.clock import Clock
 from chalicelib.directory import PRIORITIES, Directory, TeamMember
+from chalicelib.models.outbox import OutboxItem
 from chalicelib.models.tickets import Message, Ticket
+from chalicelib.outbox import Outbox, Step
 from chalicelib.tickets import (
     CLOSED,
     SOLVED,
@@ -61,13 +64,17 @@ class Change:
 
 
 class TriageService:
-    def __init__(self, *, clock: Clock, connection: Connection) -> None:
+    def __init__(self, *, clock: Clock, connection: Connection, outbox: Outbox | None = None) -> None:
         self.clock = clock
         self._connection = connection
+        self.outbox = outbox or Outbox(clock)
 
     def apply(self, ticket: Ticket, actor: TeamMember, change: Change, directory: Directory, *,
-              expected_version: int | None) -> tuple[Ticket, list[str]]:
-        """Apply ``change``; returns the updated ticket and what changed (empty: nothing to do)."""
+              expected_version: int | None,
+              effects: Callable[[Ticket], Sequence[Step]] | None = None) -> tuple[Ticket, list[str]]:
+        """Apply ``change`` in one transaction with the side effects it causes (``effects`` of the changed
+        ticket: refresh its Slack message, tell the new owner); returns the updated ticket and what
+        changed (empty: nothing to do, and no side effect)."""
         change.validate(directory)
         if expected_version is not None and int(ticket.version or 0) != expected_version:
             raise Conflict(f"ticket #{ticket.number} is at version {ticket.version}, not {expected_version}")
@@ -121,6 +128,7 @@ class TriageService:
                                         triage=True)
         if actor.id not in snapshot.triaged_by and actor.id not in analytics.NOT_PEOPLE:
             actions.append(Ticket.triaged_by.add({actor.id}))
+        steps = list(effects(ticket)) if effects else []
         try:
             with TransactWrite(connection=self._connection) as tx:
                 tx.update(ticket, actions=actions)
@@ -130,10 +138,13 @@ class TriageService:
                     tx.save(Message(ticket.ticket_id, message_key(at, f"audit:{uuid.uuid4().hex}"), role=AUDIT,
                                     author_id=actor.id, author_name=actor.name, text=text, channel="system",
                                     created_at=at))
+                for step in steps:
+                    tx.save(self.outbox.item(step), condition=OutboxItem.step_id.does_not_exist())
         except TransactWriteError as exc:
             if "ConditionalCheckFailed" in [r.code if r else None for r in exc.cancellation_reasons]:
                 raise Conflict(f"ticket #{ticket.number} changed meanwhile; reload and try again") from exc
             raise
+        self.outbox.written(steps)
         ticket.version = int(ticket.version or 0) + 1
         ticket.updated_at = now
         if actor.id not in analytics.NOT_PEOPLE:

@@ -171,6 +171,37 @@ class Stack:
         backend = get_backend("ses")["123456789012"]["us-east-1"]
         return [Parser(policy=policy.default).parsestr(m.raw_data) for m in backend.sent_messages]
 
+    def settle(self, clock: Any, until: datetime.datetime, *, every: datetime.timedelta | None = None,
+               jobs: tuple[str, ...] = ()) -> None:
+        """Let dev-clock time pass until ``until``: the queue drained, every outbox step run when it is
+        due (the clock jumps to the next due step), and ``jobs`` run every ``every`` on the way."""
+        from chalicelib import jobs as registry
+
+        tick = every or datetime.timedelta(days=365)
+        next_jobs = clock.now()
+        for _ in range(20000):
+            self.drain()
+            if jobs and clock.now() >= next_jobs:
+                for name in jobs:
+                    registry.run(name, self.services)
+                self.drain()
+                next_jobs = clock.now() + tick
+            due = self.services.outbox.next_due()
+            wake = min(t for t in (due, next_jobs.timestamp() if jobs else None, until.timestamp()) if t is not None)
+            if wake > clock.time():
+                clock.set(datetime.datetime.fromtimestamp(wake, datetime.UTC))
+            if not self.services.outbox.run_due().did:
+                clock.advance(seconds=1)  # what is due is held elsewhere (a lease): let time pass
+            if clock.now() >= until and (self.services.outbox.next_due() or float("inf")) > until.timestamp():
+                self.drain()
+                return
+        raise AssertionError("the outbox did not settle")
+
+    def failures(self) -> list[dict[str, Any]]:
+        response = self.api("GET", "/api/failures?limit=100")
+        assert response.status_code == 200, response.body
+        return list(json.loads(response.body)["failures"])
+
     def queue_depth(self, url: str | None = None) -> int:
         attrs = self.pump.sqs.get_queue_attributes(
             QueueUrl=url or self.queue_url,
@@ -277,6 +308,26 @@ def timed(stack: Stack) -> Iterator[tuple[Stack, Any]]:
     bootstrap.override_services(services)
     stack.services = services
     yield stack, clock
+    bootstrap.override_services(None)
+
+
+@pytest.fixture
+def clocked(stack: Stack) -> Iterator[tuple[Stack, Any]]:
+    """The stack on a clock the test moves (the fakes answer by it too), without the rotation."""
+    from chalicelib import bootstrap
+    from chalicelib.clock import FixedClock
+    from chalicelib.config import get_settings
+    from chalicelib.services import build_services
+
+    clock = FixedClock(datetime.datetime(2026, 12, 2, 10, 0, tzinfo=datetime.UTC))  # a Wednesday, open
+    services = build_services(get_settings(), clock=clock)
+    services.directory.replace(team_directory())
+    bootstrap.override_services(services)
+    stack.services = services
+    previous = (stack.slack.now, stack.github.now)
+    stack.slack.now, stack.github.now = clock.now, clock.now
+    yield stack, clock
+    stack.slack.now, stack.github.now = previous
     bootstrap.override_services(None)
 
 

@@ -14,7 +14,7 @@ from tests.conftest import ROOT
 CHALICE = ROOT / ".chalice"
 SCOPED_SERVICES = ("dynamodb:", "sqs:", "s3:", "ses:", "ssm:")
 SCHEDULED = ("rotation", "targets", "opening_digest", "community", "weekly_digest", "metrics_rollup",
-             "reconcile_github")
+             "reconcile_github", "outbox")
 
 
 def config() -> dict[str, Any]:
@@ -55,6 +55,10 @@ def test_policies_are_scoped_to_the_stage(stage: str, function: str, path: Path)
     granted = {a for s in policy["Statement"] for a in s["Action"]}
     if function == "api_handler":
         assert "sqs:SendMessage" in granted and "sqs:ReceiveMessage" not in granted
+    elif function == "outbox":
+        # The outbox schedule sends what the worker sends (Slack, SES, GitHub) and re-runs parked events.
+        assert {"sqs:SendMessage", "ses:SendRawEmail", "s3:GetObject"} <= granted
+        assert "sqs:ReceiveMessage" not in granted and "dynamodb:Scan" not in granted
     elif function in SCHEDULED:
         # Scheduled jobs read tickets, post to Slack and enqueue deliveries; they consume nothing.
         assert "sqs:SendMessage" in granted and "sqs:ReceiveMessage" not in granted

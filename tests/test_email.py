@@ -337,8 +337,14 @@ def test_reply_that_ses_keeps_refusing_is_shown_failed_not_dropped(stack: Stack)
     finally:
         boto3.client("ses").verify_email_identity(EmailAddress="hey@example.com")
     delivery = api(stack, "/api/tickets/1")["messages"][-1]["delivery"]
-    assert delivery["status"] == "failed" and "MessageRejected" in delivery["error"] and delivery["attempts"] == 5
-    assert stack.queue_depth(stack.dlq_url) == 1
+    # SES's MessageRejected is permanent: failed at once, listed for a replay, nothing in the DLQ.
+    assert delivery["status"] == "failed" and "MessageRejected" in delivery["error"] and delivery["attempts"] == 1
+    assert stack.queue_depth(stack.dlq_url) == 0
+    [failure] = [f for f in stack.failures() if f["kind"] == "reply.deliver"]
+    assert failure["ticket"] == 1 and failure["error_kind"] == "permanent"
+    assert stack.api("POST", failure["retry"]).status_code == 200  # the sender is verified again
+    assert api(stack, "/api/tickets/1")["messages"][-1]["delivery"]["status"] == "sent"
+    assert [m["Subject"] for m in stack.sent_mail()].count("Re: " + api(stack, "/api/tickets/1")["subject"]) >= 1
 
 
 def test_long_body_is_truncated_and_the_raw_mail_kept(stack: Stack) -> None:

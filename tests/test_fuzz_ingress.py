@@ -177,7 +177,7 @@ class Harness:
         else:
             self.accepted += 1
         for queued in new:  # the worker takes whatever the ingress accepted, without raising
-            self.worker_outcomes.append(process_message(json.dumps(queued.body), 1, self.stack.services))
+            self.worker_outcomes.append(process_message(json.dumps(queued.body), self.stack.services))
         return response
 
 
@@ -527,6 +527,7 @@ GET_ROUTES: dict[str, tuple[str, list[str]]] = {
     "rotation": ("/api/rotation", ["sprints", "x"]),
     "analytics": ("/api/analytics", ["from", "to", "group", "x"]),
     "leaderboard": ("/api/analytics/leaderboard", ["stint", "x"]),
+    "failures": ("/api/failures", ["limit", "cursor", "x"]),
     "dashboard": ("/dashboard", ["from", "to", "group", "stint", "member", "expires", "sig", "x"]),
 }
 

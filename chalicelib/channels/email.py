@@ -59,6 +59,7 @@ class Mailer:
         in_reply_to: str | None,
         references: list[str],
         auto_reply: bool = False,
+        message_id: str | None = None,
     ) -> EmailMessage:
         domain = self.support_address.partition("@")[2] or "localhost"
         msg = EmailMessage()
@@ -68,7 +69,7 @@ class Mailer:
             msg["Reply-To"] = reply_to
         msg["Subject"] = header_text(subject)
         msg["Date"] = formatdate(usegmt=True)
-        msg["Message-ID"] = make_msgid(domain=domain)
+        msg["Message-ID"] = f"<{message_id}>" if message_id else make_msgid(domain=domain)
         if in_reply_to:
             msg["In-Reply-To"] = f"<{in_reply_to}>"
         if references:

@@ -61,6 +61,16 @@ class GitHubApi:
         result: dict[str, Any] = self._request("POST", f"/repos/{repo}/issues/{number}/comments", {"body": body})
         return result
 
+    def comments(self, repo: str, number: int, pages: int = 10) -> list[dict[str, Any]]:
+        """An issue's comments, newest pages last (up to ``pages`` × 100)."""
+        out: list[dict[str, Any]] = []
+        for page in range(1, pages + 1):
+            batch = self._request("GET", f"/repos/{repo}/issues/{number}/comments?per_page=100&page={page}")
+            out.extend(batch or [])
+            if not batch or len(batch) < 100:
+                break
+        return out
+
     def issue(self, repo: str, number: int) -> dict[str, Any]:
         result: dict[str, Any] = self._request("GET", f"/repos/{repo}/issues/{number}")
         return result

@@ -16,6 +16,7 @@ from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry import HttpRequest, HttpResponse, RetryState
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
 from slack_sdk.web import SlackResponse
 
@@ -40,6 +41,37 @@ def ts_to_datetime(ts: str) -> dt.datetime:
     seconds, _, fraction = ts.partition(".")
     micros = int((fraction + "000000")[:6]) if fraction else 0
     return dt.datetime.fromtimestamp(int(seconds), dt.UTC) + dt.timedelta(microseconds=micros)
+
+
+SHORT_RETRY_AFTER = 5  # seconds slack-sdk may wait in-process; longer waits are the outbox's (a later retry)
+
+
+class ShortRateLimitRetryHandler(RateLimitErrorRetryHandler):
+    """Wait out a 429 in-process only when Slack asks for a few seconds: a Lambda must not sleep for
+    minutes, and the outbox retries a step at the time ``Retry-After`` names."""
+
+    def _can_retry(self, *, state: RetryState, request: HttpRequest, response: HttpResponse | None = None,
+                   error: Exception | None = None) -> bool:
+        if response is None or response.status_code != 429:
+            return False
+        values = next((v for k, v in response.headers.items() if k.lower() == "retry-after"), ["1"])
+        try:
+            return int(values[0]) <= SHORT_RETRY_AFTER
+        except (ValueError, IndexError):
+            return False
+
+
+class NotSentRetryHandler(ConnectionErrorRetryHandler):
+    """Retry at once only when the request cannot have reached Slack (connection refused, no DNS).
+    A reset or a timeout after sending may have posted: the outbox looks before it retries those."""
+
+    def _can_retry(self, *, state: RetryState, request: HttpRequest, response: HttpResponse | None = None,
+                   error: Exception | None = None) -> bool:
+        import socket
+        import urllib.error
+
+        reason = error.reason if isinstance(error, urllib.error.URLError) else error
+        return response is None and isinstance(reason, ConnectionRefusedError | socket.gaierror)
 
 
 class EscapingWebClient(WebClient):
@@ -84,8 +116,8 @@ class SlackApi:
                 base_url=self._base_url,
                 timeout=self._timeout,
                 retry_handlers=[
-                    ConnectionErrorRetryHandler(max_retry_count=2),
-                    RateLimitErrorRetryHandler(max_retry_count=2),
+                    NotSentRetryHandler(max_retry_count=2),
+                    ShortRateLimitRetryHandler(max_retry_count=2),
                 ],
             )
         return self._client
@@ -184,10 +216,27 @@ class SlackApi:
     def set_topic(self, channel: str, topic: str) -> None:
         self.client.conversations_setTopic(channel=channel, topic=topic)
 
-    def find_own_post(self, channel: str, thread_ts: str, event_type: str, key: str, value: str) -> str | None:
-        """The ts of our earlier post in a thread tagged with ``metadata`` (crash recovery)."""
+    def open_dm(self, user_id: str) -> str:
+        return str(self.client.conversations_open(users=user_id)["channel"]["id"])
+
+    def call_rendered(self, method: str, payload: dict[str, Any]) -> SlackResponse:
+        """A call whose payload was rendered by :func:`~chalicelib.mrkdwn.render_payload` when its outbox
+        step was written (so it is not escaped twice)."""
+        client = self.client
+        return WebClient.api_call(client, method, json=payload)
+
+    def find_own_post(self, channel: str, thread_ts: str | None, event_type: str, key: str,
+                      value: str) -> str | None:
+        """The ts of our earlier post tagged with ``metadata`` (an unknown outcome, a crash): in the thread
+        of ``thread_ts``, or among the channel's latest 200 messages."""
         me = self.identity()
-        for msg in self.thread(channel, thread_ts):
+        messages: Iterator[dict[str, Any]] | list[dict[str, Any]]
+        if thread_ts:
+            messages = self.thread(channel, thread_ts)
+        else:
+            page = self.client.conversations_history(channel=channel, limit=200, include_all_metadata=True)
+            messages = list(page.get("messages") or [])
+        for msg in messages:
             meta = msg.get("metadata") or {}
             payload = meta.get("event_payload") or {}
             mine = msg.get("user") == me.user_id or (me.bot_id and msg.get("bot_id") == me.bot_id)

@@ -82,6 +82,23 @@ def _cursor(params: dict[str, str]) -> str | None:
     return cursor
 
 
+def _run_soon() -> None:
+    """Hand the outbox steps this request wrote (a reply's delivery, a new owner's DM) to the worker at
+    once, one queue message each; if that fails, the ``outbox`` schedule runs them within a minute."""
+    from chalicelib import messages
+
+    services = bootstrap.services()
+    for sid in services.outbox.take_fresh():
+        try:
+            services.queue.send(messages.encode(messages.RunStep(sid)), dedupe_key=f"run-step:{sid}",
+                                group=f"outbox:{sid}"[:128])
+        except AwsError:
+            from chalicelib.observability import logger
+
+            logger.warning("could not hand a step to the worker; the outbox schedule will run it",
+                           extra={"step_id": sid})
+
+
 def _guard(fn: Any) -> Any:
     """Map domain errors (by type) to HTTP answers."""
 
@@ -92,6 +109,7 @@ def _guard(fn: Any) -> Any:
 
         try:
             result: Response = fn(*args, **kwargs)
+            _run_soon()
             return result
         except ApiError as exc:
             return error(exc.status, exc.message)
@@ -165,17 +183,6 @@ def post_reply(number: str) -> Response:
     message, created = services.tickets.add_reply(
         ticket, member, text, internal=internal, idempotency_key=idempotency_key
     )
-    if not internal and message.delivery_status in ("queued", "failed"):
-        from chalicelib.delivery import enqueue_delivery
-
-        try:
-            enqueue_delivery(services.queue, ticket, message)
-        except AwsError:
-            return error(
-                503,
-                "reply recorded but not queued for delivery; retry with the same Idempotency-Key",
-                message=message_view(message),
-            )
     status = 201 if internal else 202
     return ok(
         {"message": message_view(message), "ticket": ticket_summary(ticket), "replayed": not created},
@@ -298,9 +305,8 @@ def patch_ticket(number: str) -> Response:
     ticket = services.tickets.by_number(_number(number))
     fresh = services.tickets.find(ticket.ticket_id) or ticket  # the index may lag: read the item itself
     updated, changes = services.triage.apply(fresh, member, change, services.directory.load(),
-                                             expected_version=version)
-    if change.assignee and updated.assignee != member.id and any(c.startswith("owner:") for c in changes):
-        _notify_owner(services, updated, change.assignee, note=None)
+                                             expected_version=version,
+                                             effects=lambda t: triage_effects(t, member, change))
     return ok({"ticket": ticket_summary(updated), "changed": changes})
 
 
@@ -324,22 +330,73 @@ def handover(number: str) -> Response:
     fresh = services.tickets.find(ticket.ticket_id) or ticket
     if fresh.assignee == to:
         raise ApiError(400, f"ticket #{number} is already owned by {to}")
-    updated, changes = services.triage.apply(fresh, member, Change(assignee=to, note=note),
-                                             services.directory.load(), expected_version=None)
-    _notify_owner(services, updated, to, note=note)
+    change = Change(assignee=to, note=note)
+    updated, changes = services.triage.apply(fresh, member, change, services.directory.load(),
+                                             expected_version=None,
+                                             effects=lambda t: triage_effects(t, member, change))
     return ok({"ticket": ticket_summary(updated), "changed": changes})
 
 
-def _notify_owner(services: Services, ticket: Any, member_id: str, note: str | None) -> None:
-    try:
-        services.queue.send(
-            {"v": 1, "source": "outbound", "kind": "notify-owner", "ticket_id": ticket.ticket_id,
-             "member_id": member_id, "note": note, "version": int(ticket.version or 0)},
-            dedupe_key=f"notify-owner:{ticket.ticket_id}:{ticket.version}", group=f"owner:{ticket.ticket_id}"[:128],
-        )
-    except AwsError as exc:
-        raise ApiError(503, "changed, but the new owner could not be notified; they will see it in their queue"
-                       ) from exc
+def triage_effects(ticket: Any, member: Any, change: Any) -> Any:
+    from chalicelib.slack_triage import triage_effects as effects
+
+    return effects(ticket, member, change)
+
+
+@bp.route("/api/failures", methods=["GET"])
+@_guard
+def list_failures() -> Response:
+    """Side effects that failed for good (a post, a DM, an email, a comment), newest first, with why."""
+    from chalicelib.outbox import failure_view
+
+    request = _request()
+    services = bootstrap.services()
+    authenticate(request, services)
+    params: dict[str, str] = dict(request.query_params or {})
+    unknown = set(params) - {"limit", "cursor"}
+    if unknown:
+        raise ApiError(400, f"unknown query parameter(s): {', '.join(sorted(unknown))}")
+    items, last = services.outbox.failures(_limit(params), _failure_cursor(_cursor(params)))
+    return ok({"failures": [failure_view(i) for i in items], "cursor": _encode_failure_cursor(last)})
+
+
+@bp.route("/api/failures/{step_id}/retry", methods=["POST"])
+@_guard
+def retry_failure(step_id: str) -> Response:
+    """Replay one failed side effect now (with a fresh day of retries)."""
+    from chalicelib.outbox import failure_view
+
+    request = _request()
+    services = bootstrap.services()
+    authenticate(request, services)
+    import urllib.parse
+
+    sid = urllib.parse.unquote(step_id)
+    if len(sid) > 512 or not sid.isprintable():
+        raise ApiError(400, "not a failure id")
+    if not services.outbox.retry(sid):
+        raise ApiError(404, f"no failed side effect '{sid[:80]}' (GET /api/failures lists them)")
+    outcome = services.outbox.flush()
+    item = services.outbox.get(sid)
+    return ok({"retried": sid, "outcome": outcome[0] if outcome else None,
+               "step": failure_view(item) if item is not None else None})
+
+
+def _failure_cursor(raw: str | None) -> dict[str, Any] | None:
+    from chalicelib.tickets import InvalidInput, decode_cursor
+
+    if not raw:
+        return None
+    value = decode_cursor(raw)
+    if set(value) != {"step_id", "failed", "failed_at"} or not all(isinstance(v, dict) for v in value.values()):
+        raise InvalidInput("cursor is not valid")
+    return value
+
+
+def _encode_failure_cursor(key: dict[str, Any] | None) -> str | None:
+    from chalicelib.tickets import encode_cursor
+
+    return encode_cursor(key)
 
 
 @bp.route("/api/rotation", methods=["GET"])

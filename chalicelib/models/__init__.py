@@ -10,9 +10,10 @@ from typing import Any
 
 from chalicelib.models.directory import DirectoryItem
 from chalicelib.models.metrics import MetricItem
+from chalicelib.models.outbox import OutboxItem
 from chalicelib.models.tickets import ExternalRef, Message, Ticket
 
-ALL_MODELS: tuple[Any, ...] = (Ticket, Message, ExternalRef, DirectoryItem, MetricItem)
+ALL_MODELS: tuple[Any, ...] = (Ticket, Message, ExternalRef, DirectoryItem, MetricItem, OutboxItem)
 
 BASE_TABLE_NAMES = {
     Ticket: "tickets",
@@ -20,6 +21,7 @@ BASE_TABLE_NAMES = {
     ExternalRef: "refs",
     DirectoryItem: "directory",
     MetricItem: "metrics",
+    OutboxItem: "outbox",
 }
 
 
@@ -32,4 +34,4 @@ def bind_models(*, table_prefix: str, region: str, host: str | None) -> None:
         model._connection = None
 
 
-__all__ = ["ALL_MODELS", "DirectoryItem", "ExternalRef", "Message", "MetricItem", "Ticket", "bind_models"]
+__all__ = ["ALL_MODELS", "DirectoryItem", "ExternalRef", "Message", "MetricItem", "OutboxItem", "Ticket", "bind_models"]

@@ -130,8 +130,6 @@ class Ticket(Model):
     status_changed_at = UTCDateTimeAttribute(null=True)
     confirmation_ref = UnicodeAttribute(null=True)
     triage_ref = UnicodeAttribute(null=True)  # "<channel>:<ts>" of its message in the triage channel
-    confirmation_lease = UnicodeAttribute(null=True)
-    confirmation_lease_until = NumberAttribute(null=True)
     message_count = NumberAttribute(default=0)
     listing = UnicodeAttribute(null=True)
     unassigned = UnicodeAttribute(null=True)
@@ -188,9 +186,7 @@ class Message(Model):
     attachments = JSONAttribute(null=True)  # [{name, type, size, key}] stored in S3, never inline
     email_message_id = UnicodeAttribute(null=True)
     raw_ref = UnicodeAttribute(null=True)  # S3 key of the full raw message
-    delivery_status = UnicodeAttribute(null=True)  # queued | sending | sent | failed
-    delivery_lease = UnicodeAttribute(null=True)
-    delivery_lease_until = NumberAttribute(null=True)
+    delivery_status = UnicodeAttribute(null=True)  # queued | retrying | sent | failed (its outbox step's echo)
     delivery_attempts = NumberAttribute(null=True)
     delivered_ref = UnicodeAttribute(null=True)
     delivery_error = UnicodeAttribute(null=True)
