@@ -66,7 +66,7 @@ def clip(lines: list[Mrkdwn], limit: int = 2900) -> Mrkdwn:
 
 
 def home_view(member_name: str, awaiting: list[Ticket], unassigned: list[Ticket], now_ts: float,
-              hero_line: Mrkdwn | str | None = None) -> dict[str, Any]:
+              hero_line: Mrkdwn | str | None = None, failures: list[Mrkdwn] | None = None) -> dict[str, Any]:
     def line(t: Ticket) -> Mrkdwn:
         age_h = max(0, int((now_ts - t.created_at.timestamp()) // 3600)) if t.created_at else 0
         age = f"{age_h // 24}d" if age_h >= 48 else f"{age_h}h"
@@ -85,4 +85,6 @@ def home_view(member_name: str, awaiting: list[Ticket], unassigned: list[Ticket]
         *section("Waiting for your reply", awaiting),
         {"type": "divider"},
         *section("Unassigned and unsolved", unassigned),
+        *([{"type": "divider"}, {"type": "header", "text": {"type": "plain_text", "text": "Could not deliver"}},
+           {"type": "section", "text": {"type": "mrkdwn", "text": clip(failures)}}] if failures else []),
     ]}

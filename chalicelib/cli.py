@@ -41,6 +41,9 @@ def main(argv: list[str] | None = None) -> int:
     revoke = sub.add_parser("revoke-token", help="revoke a token by its hash")
     revoke.add_argument("token_hash")
     sub.add_parser("rebuild-metrics", help="recompute the analytics aggregates from every ticket")
+    redrive = sub.add_parser("redrive", help="replay every side effect that failed for good (GET /api/failures)")
+    redrive.add_argument("--limit", type=int, default=500)
+    redrive.add_argument("--now", action="store_true", help="deliver them from here instead of the outbox schedule")
     args = parser.parse_args(argv)
     settings = get_settings()
 
@@ -79,6 +82,19 @@ def main(argv: list[str] | None = None) -> int:
 
         team = store.load().settings
         print(json.dumps(rebuild(team, today=team.calendar().local_date(SystemClock().now()))))
+        return 0
+    if args.command == "redrive":
+        from chalicelib.services import build_services
+
+        services = build_services(settings)
+        replayed = services.outbox.redrive(args.limit)
+        if args.now:
+            outcomes = services.outbox.flush()
+        else:
+            services.outbox.take_fresh()
+            outcomes = []
+        print(json.dumps({"replayed": replayed, "outcomes": outcomes,
+                          "note": "" if args.now else "due now: the outbox schedule delivers them within a minute"}))
         return 0
     if args.command == "revoke-token":
         if not store.revoke_token(args.token_hash):

@@ -154,8 +154,21 @@ class SlackTriage:
             return
         awaiting = self.tickets.list_view("awaiting-reply", member.id, 50, None).tickets  # oldest first
         unassigned = self.tickets.list_view("unassigned", None, 50, None).tickets
-        view = home_view(member.name, awaiting, unassigned, self.clock.time(), hero_line=self._hero_line(member))
+        view = home_view(member.name, awaiting, unassigned, self.clock.time(), hero_line=self._hero_line(member),
+                         failures=self._failures_for(member))
         self.slack.publish_home(member.slack_user_id, view)
+
+    def _failures_for(self, member: TeamMember) -> list[Mrkdwn]:
+        """The Hero's App Home lists what could not be delivered (newest first), with why and the replay."""
+        directory = self.directory.load()
+        if not directory.settings.rotation_roster or self.rotation is None:
+            return []
+        if self.rotation.current_hero(directory.settings, cached=True) != member.id:
+            return []
+        items, _ = self.outbox.failures(10)
+        return [md("• {}{}: {} — `POST /api/failures/{}/retry`", i.summary or i.kind,
+                   f" (#{int(i.ticket_number)})" if i.ticket_number is not None else "", i.last_error or "?",
+                   urllib.parse.quote(i.step_id, safe="")) for i in items]
 
     def _hero_line(self, member: TeamMember) -> Mrkdwn | None:
         """"Support Hero until Sun 13 Dec: Bo Agent" at the top of App Home (None without a rotation)."""
