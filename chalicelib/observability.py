@@ -48,22 +48,30 @@ def flush() -> None:
         metrics.clear_metrics()
 
 
+_cold_start = True
+
+
 def lambda_middleware(event: Any, get_response: Callable[[Any], Any]) -> Any:
     """Chalice middleware for every event type: the Lambda context in the log keys, metrics flushed after.
 
     Chalice hands HTTP middleware a ``Request`` (its Lambda context is ``lambda_context``; its ``context``
     is API Gateway's request context) and every other middleware an event object with ``context``.
-    Keys a previous (warm) invocation appended are cleared.  The event itself is never logged.
+    Keys a previous (warm) invocation of the worker or a job appended are cleared.  The event itself is
+    never logged.  The keys are set directly (what Powertools' ``inject_lambda_context`` sets, at 2 µs
+    instead of 13 µs a request: the Slack ack path is timed against slack-bolt).
     """
-    context = event.lambda_context if hasattr(event, "lambda_context") else getattr(event, "context", None)
+    global _cold_start
+    http = hasattr(event, "lambda_context")
+    context: Any = event.lambda_context if http else getattr(event, "context", None)
     try:
-        if not all(hasattr(context, a) for a in _CONTEXT_FIELDS):
-            return get_response(event)  # invoked without a Lambda context: nothing to inject
-
-        def handler(_raw: Any, _context: Any) -> Any:
-            return get_response(event)
-
-        return logger.inject_lambda_context(handler, log_event=False, clear_state=True)(None, context)
+        if all(hasattr(context, a) for a in _CONTEXT_FIELDS):
+            if not http:  # the worker and jobs append their own keys; an HTTP route appends none
+                logger.clear_state()
+            logger.append_keys(function_name=context.function_name,
+                               function_memory_size=context.memory_limit_in_mb,
+                               function_arn=context.invoked_function_arn,
+                               function_request_id=context.aws_request_id, cold_start=_cold_start)
+            _cold_start = False
+        return get_response(event)
     finally:
         flush()
-

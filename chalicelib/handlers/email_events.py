@@ -11,6 +11,7 @@ import base64
 import json
 from typing import Any
 
+from chalicelib import messages
 from chalicelib.bootstrap import Ingress
 from chalicelib.observability import count, logger
 
@@ -64,20 +65,17 @@ def handle_notification(notification: dict[str, Any], ingress: Ingress, put_obje
         value = receipt.get(name) or {}
         return str(value.get("status") or "PROCESSING_FAILED") if isinstance(value, dict) else "GRAY"
 
-    body = {
-        "v": 1,
-        "source": "email",
-        "kind": "received",
-        "delivery_id": message_id,
-        "s3": location,
-        "mail": {
+    body = messages.encode(messages.EmailReceived(
+        delivery_id=message_id,
+        s3=location,
+        mail={
             "timestamp": mail.get("timestamp"),
             "source": mail.get("source"),
             "destination": list(mail.get("destination") or []),
             "recipients": list(receipt.get("recipients") or mail.get("destination") or []),
         },
-        "verdicts": {k: verdict(f"{k}Verdict") for k in ("spam", "virus", "spf", "dkim", "dmarc")},
-    }
+        verdicts={k: verdict(f"{k}Verdict") for k in ("spam", "virus", "spf", "dkim", "dmarc")},
+    ))
     sender = str(mail.get("source") or "").lower()
     ingress.queue.send(body, dedupe_key=f"ses:{message_id}", group=f"email:{sender or message_id}"[:128])
     count("InboundEmailsQueued")
@@ -92,9 +90,9 @@ def _enqueue_feedback(kind: str, notification: dict[str, Any], ingress: Ingress)
     recipients = [str(r.get("emailAddress")) for r in detail.get(
         "bouncedRecipients" if kind == "Bounce" else "complainedRecipients", []) if isinstance(r, dict)]
     feedback_id = str(detail.get("feedbackId") or mail.get("messageId"))
-    body = {
-        "v": 1, "source": "email", "kind": "feedback", "delivery_id": feedback_id,
-        "feedback": {
+    body = messages.encode(messages.EmailFeedback(
+        delivery_id=feedback_id,
+        feedback={
             "type": kind,
             "subtype": " / ".join(str(detail.get(k)) for k in ("bounceType", "bounceSubType",
                                                               "complaintFeedbackType") if detail.get(k)),
@@ -102,7 +100,7 @@ def _enqueue_feedback(kind: str, notification: dict[str, Any], ingress: Ingress)
             "recipients": recipients,
             "timestamp": detail.get("timestamp") or mail.get("timestamp"),
         },
-    }
+    ))
     ingress.queue.send(body, dedupe_key=f"ses-feedback:{feedback_id}", group=f"email-feedback:{feedback_id}"[:128])
     return "enqueued-feedback"
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from chalice.app import Blueprint, Request, Response
 
-from chalicelib import bootstrap
+from chalicelib import bootstrap, messages
 from chalicelib.awslite import AwsError
 from chalicelib.bootstrap import Ingress
 from chalicelib.handlers.http import error, ok
@@ -74,8 +74,7 @@ def handle_github_webhook(request: Request, ingress: Ingress) -> Response:
         logger.info("github event ignored", extra={"event": event[:40], "action": str(shape.action)[:40],
                                                    "delivery_id": delivery})
         return ok({"ok": True, "ignored": True})
-    message = {"v": 1, "source": "github", "kind": "webhook", "event": event, "delivery_id": delivery,
-               "payload": payload}
+    message = messages.encode(messages.GitHubWebhook(event=event, payload=payload, delivery_id=delivery))
     try:
         ingress.queue.send(message, dedupe_key=f"github:{delivery}", group=_group(shape))
     except MessageTooLarge:

@@ -8,7 +8,7 @@ from typing import Any
 
 from chalice.app import Blueprint, Request, Response
 
-from chalicelib import bootstrap
+from chalicelib import bootstrap, messages
 from chalicelib.awslite import AwsError
 from chalicelib.bootstrap import Ingress
 from chalicelib.commands import HERO_USAGE, USAGE, CommandError, parse, parse_hero
@@ -123,10 +123,15 @@ def _form(body: bytes) -> dict[str, str] | Response:
         return error(400, "body is not a valid form")
 
 
+_MESSAGES: dict[str, type[messages.SlackEvent | messages.SlackCommand | messages.SlackInteraction
+                          | messages.ReplyModal]] = {"event": messages.SlackEvent, "command": messages.SlackCommand,
+             "interaction": messages.SlackInteraction, "reply-modal": messages.ReplyModal}
+
+
 def _enqueue(ingress: Ingress, kind: str, payload: dict[str, Any], delivery: str, group: str) -> Response | None:
     try:
-        ingress.queue.send({"v": 1, "source": "slack", "kind": kind, "delivery_id": delivery, "payload": payload},
-                           dedupe_key=f"slack-{kind}:{delivery}", group=group[:128])
+        message = _MESSAGES[kind](payload=payload, delivery_id=delivery)
+        ingress.queue.send(messages.encode(message), dedupe_key=f"slack-{kind}:{delivery}", group=group[:128])
     except MessageTooLarge:
         return error(413, "request body too large to queue")
     except AwsError:
