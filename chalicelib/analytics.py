@@ -25,6 +25,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from chalicelib import sla
 from chalicelib.calendar import BusinessCalendar
 from chalicelib.directory import Directory, TeamSettings
 from chalicelib.models.metrics import COUNTERS, DURATIONS, MetricItem
@@ -144,7 +145,7 @@ def changes_for(before: Snapshot | None, after: Ticket, *, settings: TeamSetting
     first_before = before.first_response_at if before else None
     if first_before is None and after.first_response_at is not None:
         took = business_seconds(calendar, after.created_at, after.first_response_at)
-        met = took <= settings.target_hours(after.tier, "first") * 3600
+        met = sla.first_response_met(after.created_at, after.first_response_at, after.tier, settings, calendar)
         who = next((r.author for r in responses if r.at == after.first_response_at), None) or after.assignee
         targets = [out.day_item(after.first_response_at, where)]
         if who and who not in NOT_PEOPLE:

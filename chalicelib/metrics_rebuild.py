@@ -1,8 +1,8 @@
 """Rebuild the analytics aggregates from the tickets (``python -m chalicelib.cli rebuild-metrics``).
 
 Each ticket's conversation and audit trail are replayed in time order through the same
-rules as the live path (:meth:`TicketService._apply`, :func:`sla.refresh`,
-:func:`analytics.changes_for`), so a rebuild gives what the live path would have
+rule as the live path (:func:`chalicelib.tickets.evolve`: state, response target and
+analytics increments of one message), so a rebuild gives what the live path would have
 counted under the current calendar and targets.  Tickets are read through the
 ``by_listing`` index (paged Queries); run it when the desk is quiet.
 """
@@ -18,7 +18,6 @@ from chalicelib.analytics import (
     TOTAL_PARTITION,
     Delta,
     Deltas,
-    Response,
     Snapshot,
     changes_for,
     months_between,
@@ -31,7 +30,7 @@ from chalicelib.analytics import (
 from chalicelib.directory import TeamSettings
 from chalicelib.models.metrics import MetricItem
 from chalicelib.models.tickets import Message, Ticket
-from chalicelib.tickets import AGENT, CUSTOMER, SOLVED, NewMessage, TicketService
+from chalicelib.tickets import AGENT, CUSTOMER, SOLVED, NewMessage, evolve
 
 AUDIT = "audit"
 
@@ -55,12 +54,9 @@ def replay(ticket: Ticket, conversation: Iterable[Message], settings: TeamSettin
             if m.author_id:
                 sim.triaged_by = set(sim.triaged_by or ()) | {m.author_id}
         else:
-            TicketService._apply(sim, NewMessage(source_id=m.external_id or m.message_key, at=m.created_at,
-                                                 role=m.role, text="", channel=m.channel, author_id=m.author_id))
-            sla.refresh(sim, settings)
-            responses = [Response(m.author_id, m.created_at)] if m.role == AGENT else []
-            out.append(changes_for(before, sim, settings=settings, at=m.created_at, responses=responses,
-                                   actor=m.author_id))
+            message = NewMessage(source_id=m.external_id or m.message_key, at=m.created_at, role=m.role, text="",
+                                 channel=m.channel, author_id=m.author_id)
+            out.append(evolve(sim, message, settings, opening=not opened)[0])
         opened = True
     return out
 

@@ -62,7 +62,8 @@ def target_fields(ticket: Ticket, settings: TeamSettings, calendar: BusinessCale
         return dict.fromkeys(FIELDS)
     calendar = calendar or settings.calendar()
     hours = settings.target_hours(ticket.tier, kind)
-    due = calendar.add_business(since, dt.timedelta(hours=hours))
+    due = (first_response_due(since, ticket.tier, settings, calendar) if kind == "first"
+           else calendar.add_business(since, dt.timedelta(hours=hours)))
     warn = calendar.add_business(since, dt.timedelta(hours=hours * WARN_FRACTION))
     key = target_key(kind, since)
     stage = None
@@ -78,6 +79,19 @@ def target_fields(ticket: Ticket, settings: TeamSettings, calendar: BusinessCale
         "sla_check": None if stage == BREACHED else "CHECK",
         "sla_check_at": None if stage == BREACHED else (due if stage == WARNED else warn),
     }
+
+
+def first_response_due(created_at: dt.datetime, tier: str | None, settings: TeamSettings,
+                       calendar: BusinessCalendar | None = None) -> dt.datetime:
+    """When the first response to a ticket opened at ``created_at`` is due: the one rule, used by the
+    target the sweeper warns on and by the analytics' "first response met"."""
+    calendar = calendar or settings.calendar()
+    return calendar.add_business(created_at, dt.timedelta(hours=settings.target_hours(tier, "first")))
+
+
+def first_response_met(created_at: dt.datetime, first_response_at: dt.datetime, tier: str | None,
+                       settings: TeamSettings, calendar: BusinessCalendar | None = None) -> bool:
+    return first_response_at <= first_response_due(created_at, tier, settings, calendar)
 
 
 def refresh(ticket: Ticket, settings: TeamSettings) -> dict[str, Any]:

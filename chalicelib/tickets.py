@@ -329,12 +329,7 @@ class TicketService:
         settings = self.directory.load().settings
         metrics = analytics.Deltas(settings.calendar())
         for i, m in enumerate(messages):  # the thread so far, one message at a time, as a rebuild replays it
-            before = analytics.Snapshot.of(ticket) if i else None
-            self._apply(ticket, m)
-            sla.refresh(ticket, settings)
-            metrics.merge(analytics.changes_for(
-                before, ticket, settings=settings, at=m.at, actor=m.author_id,
-                responses=[analytics.Response(m.author_id, m.at)] if m.role == AGENT else []))
+            metrics.merge(evolve(ticket, m, settings, opening=i == 0)[0])
         ticket.awaiting = awaiting_of(ticket)
         ticket.updated_at = now
         ticket.message_count = len(messages)
@@ -455,19 +450,15 @@ class TicketService:
                 "assignee": ticket.assignee,
                 "awaiting": ticket.awaiting,
             }
-            snapshot = analytics.Snapshot.of(ticket)
-            self._apply(ticket, m)
-            ticket.awaiting = awaiting_of(ticket)
             now = self.clock.now()
             settings = self.directory.load().settings
+            metrics, targets = evolve(ticket, m, settings)
+            ticket.awaiting = awaiting_of(ticket)
             actions: list[Action] = [
                 Ticket.message_count.add(1),
                 Ticket.updated_at.set(now),
-                *sla.actions_for(sla.refresh(ticket, settings)),
+                *sla.actions_for(targets),
             ]
-            metrics = analytics.changes_for(
-                snapshot, ticket, settings=settings, at=m.at, actor=m.author_id,
-                responses=[analytics.Response(m.author_id, m.at)] if m.role == AGENT else [])
             for name, attr in (
                 ("status", Ticket.status),
                 ("first", Ticket.first_response_at),
@@ -696,6 +687,19 @@ def delivery_step(ticket: Ticket, message_key: str, summary: str, notify: str | 
                 {"ticket_id": ticket.ticket_id, "message_key": message_key},
                 ticket_id=ticket.ticket_id, ticket_number=number_of(ticket),
                 summary=f"{summary} on #{ticket.number} by {ticket.channel}", notify=notify)
+
+
+def evolve(ticket: Ticket, m: NewMessage, settings: Any, *, opening: bool = False
+           ) -> tuple[analytics.Deltas, dict[str, Any]]:
+    """What one message does to a ticket, decided in one place for the live path (open, append) and the
+    metrics rebuild: its state (:meth:`TicketService._apply`), its response target (:func:`sla.refresh`)
+    and the analytics increments it causes.  Returns (increments, the target fields that changed)."""
+    before = None if opening else analytics.Snapshot.of(ticket)
+    TicketService._apply(ticket, m)
+    targets = sla.refresh(ticket, settings)
+    deltas = analytics.changes_for(before, ticket, settings=settings, at=m.at, actor=m.author_id,
+                                   responses=[analytics.Response(m.author_id, m.at)] if m.role == AGENT else [])
+    return deltas, targets
 
 
 def number_of(ticket: Ticket) -> int | None:
