@@ -110,13 +110,3 @@ def delete_processed(queue: EventQueue, receipt_handles: list[str]) -> None:
                 "Entries": [{"Id": str(i), "ReceiptHandle": h} for i, h in enumerate(chunk)],
             },
         )
-
-
-def defer(queue: EventQueue, receipt_handle: str, delay: int) -> None:
-    """Make a received message visible again only after ``delay`` seconds."""
-    if not isinstance(queue, SqsEventQueue) or not receipt_handle:
-        return
-    queue.client.call(
-        "ChangeMessageVisibility",
-        {"QueueUrl": queue.queue_url, "ReceiptHandle": receipt_handle, "VisibilityTimeout": int(delay)},
-    )

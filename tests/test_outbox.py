@@ -243,3 +243,27 @@ def test_redrive_replays_every_failure(clocked: tuple[Stack, Any]) -> None:
     assert len(replayed) >= 2 and stack.failures() == []
     stack.services.outbox.flush()
     assert ticket(stack, 1)["confirmed"] and ticket(stack, 2)["confirmed"]
+
+
+def test_the_heros_app_home_lists_what_could_not_be_delivered(clocked: tuple[Stack, Any]) -> None:
+    from chalicelib.slack_triage import home_step
+
+    stack, _ = clocked
+    services = stack.services
+    services.directory.replace(team_directory(rotation_roster=("ada", "bo")))
+    stack.slack.fail_next("chat.postMessage", status=200, error="channel_not_found", count=1)
+    stack.post_event(message("U0ACME1", "C0ACME", "1796205600.000100", "Checkout is down"))
+    stack.drain()
+    directory = services.directory.load()
+    hero = directory.member(str(services.rotation.current_hero(directory.settings)))
+    other = next(m for m in directory.members if m.id != (hero.id if hero else None))
+    assert hero is not None and hero.slack_user_id and other.slack_user_id
+    services.outbox.add(home_step(hero.id), home_step(other.id))
+    services.outbox.flush()
+
+    def home_of(user: str) -> str:
+        return json.dumps([c["params"] for c in stack.slack.calls("views.publish")
+                           if c["params"].get("user_id") == user][-1])
+
+    assert "Could not deliver" in home_of(hero.slack_user_id) and "channel_not_found" in home_of(hero.slack_user_id)
+    assert "Could not deliver" not in home_of(other.slack_user_id)  # the Hero's, not everyone's
