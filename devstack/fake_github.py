@@ -34,7 +34,7 @@ from collections.abc import Iterable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from devstack.fake_slack import Now, dev_clock_now, parse_until
+from devstack.fake_slack import Now, dev_clock_now, new_outage
 
 _COMMENTS = re.compile(r"^/repos/([^/]+/[^/]+)/issues/(\d+)/comments$")
 _ISSUE = re.compile(r"^/repos/([^/]+/[^/]+)/issues/(\d+)$")
@@ -107,10 +107,7 @@ class FakeGitHub:
                until: dt.datetime | str | None = None, methods: Iterable[str] | None = None) -> None:
         """Answer every API call (whose path starts with one of ``methods``, default all) with ``status``,
         applying none, until ``self.now()`` reaches ``until`` (``None``: until :meth:`end_outage`)."""
-        if int(status) not in (429, 500, 502, 503, 504):
-            raise ValueError("an outage answers 429, 500, 502, 503 or 504")
-        outage = {"status": int(status), "retry_after": None if retry_after is None else int(retry_after),
-                  "until": parse_until(until), "methods": None if methods is None else tuple(methods)}
+        outage = new_outage(status, retry_after, until, methods)
         with self._lock:
             self._outage = outage
 

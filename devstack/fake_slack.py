@@ -91,6 +91,15 @@ def parse_until(value: Any) -> dt.datetime | None:
     return at
 
 
+def new_outage(status: int, retry_after: int | None, until: dt.datetime | str | None,
+               methods: Iterable[str] | None) -> dict[str, Any]:
+    """An outage switch's state (the fake Slack's and the fake GitHub's): what to answer, until when, to what."""
+    if int(status) not in (429, 500, 502, 503, 504):
+        raise ValueError("an outage answers 429, 500, 502, 503 or 504")
+    return {"status": int(status), "retry_after": None if retry_after is None else int(retry_after),
+            "until": parse_until(until), "methods": None if methods is None else tuple(methods)}
+
+
 class FakeSlack:
     """An in-memory Slack workspace served over HTTP; all state is guarded by one lock."""
 
@@ -258,10 +267,7 @@ class FakeSlack:
                methods: Iterable[str] | None = None) -> None:
         """Answer every API call (of ``methods``, default all) with ``status``, applying none, until
         ``self.now()`` reaches ``until`` (``None``: until :meth:`end_outage` or :meth:`reset`)."""
-        if int(status) not in (429, 500, 502, 503, 504):
-            raise ValueError("an outage answers 429, 500, 502, 503 or 504")
-        outage = {"status": int(status), "retry_after": None if retry_after is None else int(retry_after),
-                  "until": parse_until(until), "methods": None if methods is None else set(methods)}
+        outage = new_outage(status, retry_after, until, methods)
         with self._lock:
             self._outage = outage
 
