@@ -20,12 +20,26 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
 import boto3
 
 Invoke = Callable[[dict[str, Any]], Any]
+
+
+def pause(stop: threading.Event, seconds: float) -> bool:
+    """``stop.wait(seconds)`` made of short sleeps; True once ``stop`` is set.  A timed ``Event.wait``
+    never returns under libfaketime's offset clock (``make test-any-hour``): its deadline is taken on
+    the faked monotonic clock and waited for on the real one.  ``time.sleep`` is faked consistently."""
+    deadline = time.monotonic() + seconds
+    while not stop.is_set():
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return False
+        time.sleep(min(0.05, left))
+    return True
 
 log = logging.getLogger("devstack")
 
@@ -143,12 +157,17 @@ class Pump:
             total += got
         raise RuntimeError(f"queue not drained after {max_rounds} rounds")
 
-    def run_forever(self, stop: threading.Event, wait_seconds: int = 1) -> None:
-        """Receive and invoke until ``stop`` is set; the pump's own errors never end the loop."""
+    def run_forever(self, stop: threading.Event, idle: float = 0.2) -> None:
+        """Receive and invoke until ``stop`` is set; the pump's own errors never end the loop.
+
+        Short polls with a pause when the queue is empty, not SQS long polls: the embedded AWS serves a
+        long poll with a timed ``Condition.wait``, which never times out under faketime (the tests at
+        any hour), so a pump in a long poll could neither see the stack stop nor stop itself."""
         while not stop.is_set():
             try:
-                self.run_once(wait_seconds=wait_seconds)
+                if not self.run_once(wait_seconds=0):
+                    pause(stop, idle)
             except Exception as exc:  # noqa: BLE001 - the loop must outlive any error of its own
                 self.pump_errors += 1
                 log.warning("pump: %s: %s (going on in %.1fs)", type(exc).__name__, exc, self.error_pause)
-                stop.wait(self.error_pause)
+                pause(stop, self.error_pause)

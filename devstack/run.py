@@ -108,7 +108,9 @@ def run_schedules(services: object, stop: threading.Event, *, tick: float = 2.0,
     # Like a rate schedule: the first run comes after one period (on either clock).
     last: dict[str, tuple[float, float]] = {}
     started = (time.monotonic(), dev.time())
-    while not stop.wait(tick):
+    from devstack.pump import pause
+
+    while not pause(stop, tick):
         for job in list(jobs.JOBS.values()):
             period = job.every_minutes * 60
             wall_then, dev_then = last.get(job.name, started)
@@ -152,8 +154,10 @@ def main() -> int:
     try:
         api = _start(env, stop, cleanup, children)
         starting = False
+        from devstack.pump import pause
+
         while not stop.is_set() and api.poll() is None:
-            stop.wait(0.5)
+            pause(stop, 0.5)
         if not stop.is_set():
             api_died = api.returncode
             log.error("chalice local exited (%s): stopping the stack", api_died)
@@ -162,9 +166,11 @@ def main() -> int:
     finally:
         stop.set()
         # Whatever a part does when stopping, the process ends: a watchdog exits after 15 s.
-        watchdog = threading.Timer(15, os._exit, args=(1,))
-        watchdog.daemon = True
-        watchdog.start()
+        def watchdog() -> None:  # time.sleep, not threading.Timer: a Timer never fires under faketime
+            time.sleep(15)
+            os._exit(1)
+
+        threading.Thread(target=watchdog, daemon=True).start()
         cleanup.close()
     return 0 if not api_died else (api_died if api_died > 0 else 1)
 

@@ -68,7 +68,7 @@ def test_pump_survives_a_failed_delete_and_receive(moto_endpoint: str, caplog: p
     pump.sqs = flaky
     send(sqs, url, "first")
     stop = threading.Event()
-    thread = threading.Thread(target=pump.run_forever, args=(stop,), kwargs={"wait_seconds": 0}, daemon=True)
+    thread = threading.Thread(target=pump.run_forever, args=(stop,), kwargs={"idle": 0.05}, daemon=True)
     with caplog.at_level("WARNING", logger="devstack"):
         thread.start()
         try:
