@@ -27,6 +27,7 @@ import datetime as dt
 import hashlib
 import http.client
 import random
+import re
 import socket
 import threading
 import urllib.error
@@ -197,10 +198,21 @@ def backoff(attempt: int, step_id: str) -> float:
     return ceiling / 2 + ceiling / 2 * jitter
 
 
+_UNSAFE = re.compile(r"[^A-Za-z0-9._:@+=,~-]")
+
+
+def safe_id(raw: str) -> str:
+    """A step id fit for a URL path segment and a DynamoDB key: as it is when it already is (at most 200
+    of ``[A-Za-z0-9._:@+=,~-]``), else those characters kept and a hash of the whole appended (no
+    ``/``, ``#``, ``?`` or ``%`` that a router would split or decode)."""
+    if len(raw) <= 200 and not _UNSAFE.search(raw):
+        return raw
+    return f"{_UNSAFE.sub('_', raw)[:150]}~{hashlib.sha256(raw.encode()).hexdigest()[:24]}"
+
+
 def step_id(*parts: object) -> str:
-    """A step id from what names the effect once (hashed when it would be long)."""
-    raw = ":".join(str(p) for p in parts)
-    return raw if len(raw) <= 200 else f"{raw[:120]}#{hashlib.sha256(raw.encode()).hexdigest()[:32]}"
+    """A step id from what names the effect once."""
+    return safe_id(":".join(str(p) for p in parts))
 
 
 @dataclass(frozen=True)
@@ -214,6 +226,9 @@ class Step:
     ticket_number: int | None = None
     summary: str = ""
     notify: str | None = None  # a member id: told by DM if the step fails for good
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "id", safe_id(self.id))
 
     @staticmethod
     def new(kind: str, payload: dict[str, Any], **kw: Any) -> Step:
