@@ -268,3 +268,30 @@ def test_the_heros_app_home_lists_what_could_not_be_delivered(clocked: tuple[Sta
 
     assert "Could not deliver" in home_of(hero.slack_user_id) and "channel_not_found" in home_of(hero.slack_user_id)
     assert "Could not deliver" not in home_of(other.slack_user_id)  # the Hero's, not everyone's
+
+
+def test_failures_page_with_a_cursor_and_refuse_a_forged_one(clocked: tuple[Stack, Any]) -> None:
+    import base64
+
+    stack, _ = clocked
+    stack.slack.fail_next("chat.postMessage", status=200, error="channel_not_found", count=6)
+    for n in range(3):
+        stack.post_event(message("U0ACME1", "C0ACME", f"17962056{n:02d}.000100", f"question {n}"))
+    stack.drain()
+    first = json.loads(stack.api("GET", "/api/failures?limit=2").body)
+    assert len(first["failures"]) == 2 and first["cursor"]
+    rest = json.loads(stack.api("GET", f"/api/failures?limit=100&cursor={first['cursor']}").body)
+    ids = [f["id"] for f in first["failures"] + rest["failures"]]
+    assert len(ids) == len(set(ids)) == len(stack.failures()) >= 3
+
+    def forged(key: dict[str, Any]) -> str:
+        return base64.urlsafe_b64encode(json.dumps(key).encode()).decode().rstrip("=")
+
+    for key in ({"step_id": {"S": 1}, "failed": {"S": "FAILED"}, "failed_at": {"N": "1"}},
+                {"step_id": {"S": "x"}, "failed": {"S": "OTHER"}, "failed_at": {"N": "1"}},
+                {"step_id": {"S": "x"}, "failed": {"S": "FAILED"}, "failed_at": {"N": "١"}},
+                {"step_id": {"N": "1"}, "failed": {"S": "FAILED"}, "failed_at": {"N": "1"}}):
+        assert stack.api("GET", f"/api/failures?cursor={forged(key)}").status_code == 400, key
+    assert stack.api("GET", "/api/failures?limit=0").status_code == 400
+    assert stack.api("GET", "/api/failures?status=failed").status_code == 400
+    assert stack.api("POST", "/api/failures/nope/retry").status_code == 404

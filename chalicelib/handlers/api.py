@@ -388,7 +388,12 @@ def _failure_cursor(raw: str | None) -> dict[str, Any] | None:
     if not raw:
         return None
     value = decode_cursor(raw)
-    if set(value) != {"step_id", "failed", "failed_at"} or not all(isinstance(v, dict) for v in value.values()):
+    shape = {"step_id": "S", "failed": "S", "failed_at": "N"}
+    if set(value) != set(shape) or not all(
+            isinstance(value[k], dict) and set(value[k]) == {t} and isinstance(value[k][t], str) and value[k][t]
+            for k, t in shape.items()):
+        raise InvalidInput("cursor is not valid")
+    if value["failed"]["S"] != "FAILED" or ascii_int(value["failed_at"]["N"], low=0, high=10**12) is None:
         raise InvalidInput("cursor is not valid")
     return value
 
