@@ -20,7 +20,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Protocol
 
 from pynamodb.exceptions import PutError
@@ -39,12 +38,6 @@ from chalicelib.tickets import CUSTOMER, DELIVER, FAILED, RETRYING, SENT, SYSTEM
 REPLY_EVENT = "support_hero_reply"
 MAX_REFERENCES = 10
 GITHUB_MARKER = "<!-- support-hero:{} -->"
-
-
-@dataclass(frozen=True)
-class DeliveryOutcome:
-    action: str
-    ticket_number: int | None = None
 
 
 class ReplyChannel(Protocol):

@@ -11,7 +11,6 @@ from typing import Any
 
 from chalicelib import effects
 from chalicelib.analytics import Analytics
-from chalicelib.channels.slack import SlackApi
 from chalicelib.claims import Claims
 from chalicelib.clock import Clock
 from chalicelib.dashboard import format_duration, format_rate
@@ -62,12 +61,11 @@ def digest_blocks(title: str, report: dict[str, Any], board: dict[str, Any] | No
 
 
 class Digests:
-    def __init__(self, *, analytics: Analytics, directory: DirectoryStore, slack: SlackApi, clock: Clock,
+    def __init__(self, *, analytics: Analytics, directory: DirectoryStore, clock: Clock,
                  rotation: RotationStore, claims: Claims, outbox: Outbox) -> None:
         self.outbox = outbox
         self.analytics = analytics
         self.directory = directory
-        self.slack = slack
         self.clock = clock
         self.rotation = rotation
         self.claims = claims

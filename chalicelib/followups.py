@@ -17,7 +17,7 @@ from typing import Any
 from pynamodb.exceptions import DeleteError, UpdateError
 
 from chalicelib import sla
-from chalicelib.channels.slack import SlackApi, ts_to_datetime
+from chalicelib.channels.slack import ts_to_datetime
 from chalicelib.claims import Claims
 from chalicelib.clock import Clock
 from chalicelib.directory import Directory, TeamMember
@@ -70,13 +70,12 @@ def ticket_line(ticket: Ticket, calendar: Any, directory: Directory | None = Non
 
 
 class FollowUps:
-    def __init__(self, *, tickets: TicketService, directory: DirectoryStore, slack: SlackApi, clock: Clock,
+    def __init__(self, *, tickets: TicketService, directory: DirectoryStore, clock: Clock,
                  rotation: RotationStore, claims: Claims, triage: TriageService, outbox: Outbox,
                  stint_summary: Callable[[Directory, Sprint], None] | None = None) -> None:
         self.stint_summary = stint_summary
         self.tickets = tickets
         self.directory = directory
-        self.slack = slack
         self.clock = clock
         self.rotation = rotation
         self.claims = claims

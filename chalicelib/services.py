@@ -102,9 +102,9 @@ def build_services(
     rotation = RotationStore(clock)
     analytics = Analytics(clock=clock)
     claims = Claims(clock)
-    digests = Digests(analytics=analytics, directory=directory, slack=slack, clock=clock, rotation=rotation,
+    digests = Digests(analytics=analytics, directory=directory, clock=clock, rotation=rotation,
                       claims=claims, outbox=outbox)
-    followups = FollowUps(tickets=tickets, directory=directory, slack=slack, clock=clock, rotation=rotation,
+    followups = FollowUps(tickets=tickets, directory=directory, clock=clock, rotation=rotation,
                           claims=claims, triage=triage, outbox=outbox, stint_summary=digests.stint_summary)
     slack_triage = SlackTriage(tickets=tickets, triage=triage, directory=directory, slack=slack, outbox=outbox,
                                clock=clock, rotation=rotation,

@@ -200,21 +200,11 @@ class SlackApi:
         result = self.client.chat_postMessage(**kwargs)
         return str(result["ts"])
 
-    def direct_message(self, user_id: str, text: str, blocks: list[dict[str, Any]] | None = None) -> str:
-        channel = str(self.client.conversations_open(users=user_id)["channel"]["id"])
-        return self.post(channel=channel, text=text, blocks=blocks)
-
     def update(self, *, channel: str, ts: str, text: str, blocks: list[dict[str, Any]] | None = None) -> None:
         self.client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
 
-    def ephemeral(self, *, channel: str, user: str, text: str) -> None:
-        self.client.chat_postEphemeral(channel=channel, user=user, text=text)
-
     def publish_home(self, user_id: str, view: dict[str, Any]) -> None:
         self.client.views_publish(user_id=user_id, view=view)
-
-    def set_topic(self, channel: str, topic: str) -> None:
-        self.client.conversations_setTopic(channel=channel, topic=topic)
 
     def open_dm(self, user_id: str) -> str:
         return str(self.client.conversations_open(users=user_id)["channel"]["id"])

@@ -103,5 +103,5 @@ def _delivery_id(body: str) -> str | None:
         return None
     if not isinstance(message, dict):
         return None
-    value = message.get("delivery_id") or message.get("message_key")
+    value = message.get("delivery_id") or message.get("step_id")
     return str(value) if value else None
