@@ -28,7 +28,7 @@ def test_strip_quoted_keeps_new_text_and_drops_signature() -> None:
 def test_html_to_text() -> None:
     html = "<html><head><style>p{}</style></head><body><p>Hi&nbsp;there</p><ul><li>one</li><li>two</li></ul>" \
            "<script>alert(1)</script><br>bye</body></html>"
-    assert html_to_text(html) == "Hi there\n\n- one\n\n- two\n\nbye"
+    assert html_to_text(html) == "Hi there\n\n- one\n- two\n\nbye"
 
 
 def test_encoded_headers_and_charsets_decode() -> None:
