@@ -11,15 +11,22 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 from email import policy
+from email.header import decode_header, make_header
 from email.message import EmailMessage, Message
 from email.parser import BytesParser
 from email.utils import parsedate_to_datetime
 
 from chalicelib.mail.addresses import Mailbox, parse_mailboxes
-from chalicelib.mail.text import html_to_text, strip_quoted
+from chalicelib.mail.decode import decode_text, decode_words, is_binary, recover_raw
+from chalicelib.mail.reply import extract
+from chalicelib.mail.text import html_to_text
 
 MAX_TEXT_CHARS = 64 * 1024
 _MSGID = re.compile(r"<([^<>\s]+)>")
+_SURROGATE = re.compile("[\udc80-\udcff]")
+# A header line: a field name (printable ASCII, no colon or space) then a colon; or a continuation.
+_BLANK = re.compile(rb"\r?\n\r?\n")
+_HEADER_LINE = re.compile(rb"^([!-9;-~]+[ \t]*:|[ \t]|From )")
 
 
 @dataclass(frozen=True)
@@ -56,16 +63,14 @@ class ParsedEmail:
     is_delivery_report: bool
     reported_message_ids: list[str] = field(default_factory=list)
     from_unambiguous: bool = False
+    html: str | None = None
+    charset_fallbacks: list[str] = field(default_factory=list)
 
 
 def clean(value: str) -> str:
-    """Valid UTF-8 only.  The email package keeps raw header bytes (RFC 6532 UTF-8 headers, or
-    plain garbage) as lone surrogates: recover them as UTF-8 where they are, else replace them."""
-    try:
-        value = value.encode("utf-8", errors="surrogateescape").decode("utf-8", errors="replace")
-    except UnicodeEncodeError:
-        value = value.encode("utf-8", errors="replace").decode("utf-8")
-    return value.replace("\x00", "")
+    """Valid text only.  The email package keeps raw header bytes (RFC 6532 UTF-8 headers, or
+    Latin-1/cp1252 garbage) as lone surrogates: recover them as UTF-8 when valid, else cp1252."""
+    return recover_raw(value)[0].replace("\x00", "")
 
 
 def message_ids(value: str | None) -> list[str]:
@@ -84,15 +89,35 @@ def normalise_id(value: str) -> str:
     return f"{local}@{domain.lower()}" if at else value
 
 
-def _header(msg: Message, name: str) -> str | None:
+def _header(msg: Message, name: str, notes: list[str] | None = None) -> str | None:
+    raw = None
+    for key, value in msg.raw_items() if isinstance(msg, EmailMessage) else msg.items():
+        if key.lower() == name.lower():
+            raw = str(value)
+            break
+    if raw is not None and _SURROGATE.search(raw):
+        # Raw 8-bit bytes: the package would turn them into U+FFFD; recover them ourselves.
+        text, fallback = recover_raw(raw)
+        if fallback and notes is not None:
+            notes.append(f"header:{name}:cp1252")
+        try:
+            return str(make_header(decode_header(text))) if "=?" in text else text
+        except Exception:  # noqa: BLE001 - a broken encoded-word: keep the recovered text
+            return text
     try:
         value = msg.get(name)
-        return None if value is None else str(value)
+        parsed = None if value is None else str(value)
     except Exception:  # noqa: BLE001 - a malformed header: fall back to its raw text
-        for key, raw in msg.raw_items() if isinstance(msg, EmailMessage) else msg.items():
-            if key.lower() == name.lower():
-                return str(raw)
-        return None
+        return raw
+    if parsed is not None and raw is not None and "\ufffd" in parsed and "=?" in raw:
+        try:  # an encoded-word in a mislabelled charset (gb2312 holding GBK): our own chain
+            text, used = decode_words(raw)
+        except Exception:  # noqa: BLE001
+            return parsed
+        if notes is not None:
+            notes += [f"header:{name}:{note.split()[0]}" for note in used]
+        return text
+    return parsed
 
 
 def _raw_headers(msg: Message, name: str) -> list[str]:
@@ -109,46 +134,186 @@ def _addresses(msg: Message, name: str) -> list[Mailbox]:
     return found
 
 
-def _decode_part(part: Message) -> str:
+def _charset(part: Message) -> str | None:
     try:
-        content = part.get_content() if isinstance(part, EmailMessage) else None
-        if isinstance(content, str):
-            return content
-    except Exception:  # noqa: BLE001, S110 - unknown charset, broken transfer encoding: decode by hand
-        pass
-    payload = part.get_payload(decode=True)
-    if not isinstance(payload, bytes):
+        value = part.get_param("charset")
+    except Exception:  # noqa: BLE001 - a mangled parameter
+        return None
+    return value if isinstance(value, str) else None
+
+
+def _payload(part: Message) -> bytes:
+    """The decoded transfer encoding; bad base64 padding is repaired, never fatal."""
+    try:
+        payload = part.get_payload(decode=True)
+    except Exception:  # noqa: BLE001 - a transfer encoding the package cannot undo
+        payload = None
+    if isinstance(payload, bytes):
+        return payload
+    raw = part.get_payload()
+    return raw.encode("utf-8", errors="surrogateescape") if isinstance(raw, str) else b""
+
+
+def _decode_bytes(payload: bytes, charset: str | None, notes: list[str] | None) -> str:
+    text, note = decode_text(payload, charset)
+    if note and notes is not None and f"body:{note}" not in notes:
+        notes.append(f"body:{note}")
+    return text
+
+
+def _decode_part(part: Message, notes: list[str] | None = None) -> str:
+    return _decode_bytes(_payload(part), _charset(part), notes)
+
+
+def _children(part: Message, recovered: dict[int, list[Message]]) -> list[Message]:
+    """Sub-parts; for a multipart whose boundary never matched, the parts found by
+    ``_recover_parts`` (the payload is then one string holding everything)."""
+    payload = part.get_payload()
+    if isinstance(payload, list):
+        return [p for p in payload if isinstance(p, Message)]
+    if not part.is_multipart() and part.get_content_maintype() != "multipart":
+        return []
+    if id(part) not in recovered:
+        body = payload.encode("utf-8", errors="surrogateescape") if isinstance(payload, str) else b""
+        recovered[id(part)] = _recover_parts(body, part.get_boundary())
+    return recovered[id(part)]
+
+
+_HEADERISH = re.compile(rb"^[ \t]*content-[\w-]+[ \t]*:", re.IGNORECASE)
+
+
+def _recover_parts(body: bytes, boundary: str | None) -> list[Message]:
+    """Split a body whose declared boundary does not match its delimiter lines: a delimiter is a
+    line starting with ``--`` that repeats, closes the declared boundary, or is followed by a
+    Content-* header."""
+    lines = body.splitlines(keepends=True)
+    stripped = [ln.rstrip() for ln in lines]
+    dashed = [ln for ln in stripped if ln.startswith(b"--") and len(ln) > 2]
+    counts: dict[bytes, int] = {}
+    for ln in dashed:
+        counts[ln] = counts.get(ln, 0) + 1
+        if ln.endswith(b"--") and len(ln) > 4:
+            counts[ln[:-2]] = counts.get(ln[:-2], 0) + 1
+    known = {ln for ln, n in counts.items() if n >= 2}
+    if boundary:
+        known.add(b"--" + boundary.encode("utf-8", errors="replace"))
+    chunks: list[list[bytes]] = []
+    for i, ln in enumerate(stripped):
+        nxt = stripped[i + 1] if i + 1 < len(stripped) else b""
+        if ln.startswith(b"--") and (ln in known or _HEADERISH.match(nxt)):
+            chunks.append([])
+        elif ln.startswith(b"--") and ln[:-2] in known and ln.endswith(b"--"):
+            break
+        elif chunks:
+            chunks[-1].append(lines[i])
+    parser = BytesParser(policy=policy.default)
+    parts = [parser.parsebytes(b"".join(chunk)) for chunk in chunks]
+    return [p for p in parts if isinstance(p, Message)]
+
+
+def _disposition(part: Message) -> str:
+    try:
+        return (part.get_content_disposition() or "").lower()
+    except Exception:  # noqa: BLE001
         return ""
-    charset = part.get_content_charset() or "utf-8"
-    try:
-        return payload.decode(charset, errors="replace")
-    except LookupError:
-        return payload.decode("utf-8", errors="replace")
 
 
-def _body(msg: EmailMessage) -> tuple[str, Message | None]:
-    part: Message | None = None
-    try:
-        part = msg.get_body(preferencelist=("plain", "html"))
-    except Exception:  # noqa: BLE001 - a broken structure: walk it ourselves below
-        part = None
-    if part is None:
-        for candidate in msg.walk():
-            if candidate.get_content_maintype() == "text" and not candidate.get_filename():
-                part = candidate
-                break
-    if part is None:
-        return "", None
-    text = _decode_part(part)
-    if part.get_content_subtype() == "html":
-        text = html_to_text(text)
-    return text.replace("\r\n", "\n").strip(), part
+def _is_text_leaf(part: Message) -> bool:
+    return part.get_content_type() in ("text/plain", "text/html") and _disposition(part) != "attachment"
 
 
-def _attachments(msg: Message, body_part: Message | None) -> list[Attachment]:
+@dataclass
+class _Body:
+    plain: list[Message] = field(default_factory=list)
+    html: list[Message] = field(default_factory=list)
+    decoded: dict[int, str] = field(default_factory=dict)
+    binary: list[Message] = field(default_factory=list)
+    empty: list[Message] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def usable(self, part: Message) -> bool:
+        """Decode a candidate text part once; False for an empty or binary one."""
+        if id(part) in self.decoded:
+            return bool(self.decoded[id(part)].strip())
+        payload = _payload(part)
+        if is_binary(payload, _charset(part)):
+            self.binary.append(part)
+            self.decoded[id(part)] = ""
+            return False
+        text = _decode_bytes(payload, _charset(part), self.notes)
+        if part.get_content_subtype() == "html":
+            self.decoded[id(part)] = text if html_to_text(text).strip() else ""
+        else:
+            self.decoded[id(part)] = text.replace("\r\n", "\n")
+        if not self.decoded[id(part)].strip():
+            self.empty.append(part)
+            return False
+        return True
+
+
+def _select(part: Message, body: _Body, recovered: dict[int, list[Message]]) -> tuple[list[Message], list[Message]]:
+    """(plain parts, html parts) that make the body of ``part``."""
+    ctype = part.get_content_type()
+    if _is_text_leaf(part):
+        if not body.usable(part):
+            return [], []
+        return ([part], []) if ctype == "text/plain" else ([], [part])
+    if part.get_content_maintype() != "multipart":
+        return [], []
+    kids = _children(part, recovered)
+    plain: list[Message] = []
+    html: list[Message] = []
+    if part.get_content_subtype() == "alternative":
+        for kid in kids:  # the last non-empty alternative of each kind is the richest
+            p, h = _select(kid, body, recovered)
+            plain, html = p or plain, h or html
+        return plain, html
+    for kid in kids:
+        if _disposition(kid) == "attachment" or kid.get_content_maintype() == "message":
+            continue
+        p, h = _select(kid, body, recovered)
+        plain, html = plain + p, html + h
+        if part.get_content_subtype() == "report" and (plain or html):
+            break
+    return plain, html
+
+
+def _walk(part: Message, recovered: dict[int, list[Message]]) -> list[Message]:
+    found = [part]
+    for kid in _children(part, recovered):
+        found += _walk(kid, recovered)
+    return found
+
+
+def _fallback_body(msg: Message, body: _Body, recovered: dict[int, list[Message]]) -> str | None:
+    """No inline text/plain or text/html: any readable text part (inside attached messages too),
+    else the preamble or raw body of a broken multipart."""
+    for part in _walk(msg, recovered):
+        if part.is_multipart() or _disposition(part) == "attachment":
+            continue
+        if (part.get_content_maintype() == "text" or part.get_content_subtype() == "plain") and (
+            part.get_content_type() not in ("text/rfc822-headers",)
+        ) and body.usable(part):
+            body.plain.append(part)
+            return None
+    for part in _walk(msg, recovered):
+        if part.get_content_maintype() != "multipart":
+            continue
+        raw = part.preamble or ""
+        if not _children(part, recovered) and isinstance(part.get_payload(), str):
+            raw = str(part.get_payload())
+        data = raw.encode("utf-8", errors="surrogateescape")
+        if re.search(r"\w", raw) and not is_binary(data):
+            return _decode_bytes(data, None, body.notes)
+    return None
+
+
+def _attachments(msg: Message, body: _Body, recovered: dict[int, list[Message]]) -> list[Attachment]:
+    skip = {id(p) for p in body.plain + body.html + body.empty}
+    binary = {id(p) for p in body.binary}
     found = []
-    for part in msg.walk():
-        if part is body_part or part.is_multipart():
+    for n, part in enumerate(_walk(msg, recovered), start=1):
+        if id(part) in skip or part.is_multipart() or part.get_content_maintype() == "multipart":
             continue
         ctype = part.get_content_type()
         filename = None
@@ -156,8 +321,10 @@ def _attachments(msg: Message, body_part: Message | None) -> list[Attachment]:
             filename = part.get_filename()
         except Exception:  # noqa: BLE001 - a mangled filename parameter
             filename = None
-        disposition = (part.get_content_disposition() or "").lower()
-        if not filename and disposition != "attachment":
+        disposition = _disposition(part)
+        if id(part) in binary:
+            filename = filename or f"part-{n}.bin"
+        elif not filename and disposition != "attachment":
             if ctype in ("message/rfc822", "message/delivery-status", "text/rfc822-headers"):
                 filename = {"message/rfc822": "message.eml"}.get(ctype, ctype.split("/")[1] + ".txt")
             else:
@@ -188,12 +355,46 @@ def _reported_ids(msg: Message) -> list[str]:
     return ids
 
 
+def _repair_header_block(raw: bytes) -> bytes:
+    """A header block with a line that is no header: when header lines follow it, it is garbage
+    and goes; when none do, the blank line after the headers is missing and is put back."""
+    blank = _BLANK.search(raw)
+    head, rest = (raw[:blank.start()], raw[blank.start():]) if blank else (raw, b"")
+    lines = head.splitlines(keepends=True)
+    bad = [i for i, ln in enumerate(lines) if ln.strip() and not _HEADER_LINE.match(ln) and i > 0]
+    if not bad:
+        return raw
+    first = bad[0]
+    if any(_HEADER_LINE.match(ln) and not ln[:1].isspace() for ln in lines[first + 1:]):
+        kept = [ln for i, ln in enumerate(lines) if i not in bad]
+        return b"".join(kept) + rest
+    newline = b"\r\n" if lines[first - 1].endswith(b"\r\n") else b"\n"
+    return b"".join(lines[:first]) + newline + b"".join(lines[first:]) + rest
+
+
+def _body_text(msg: EmailMessage, notes: list[str]) -> tuple[_Body, str | None, str | None, dict[int, list[Message]]]:
+    body = _Body(notes=notes)
+    recovered: dict[int, list[Message]] = {}
+    plain_parts, html_parts = _select(msg, body, recovered)
+    body.plain, body.html = plain_parts, html_parts
+    raw_text = None if plain_parts or html_parts else _fallback_body(msg, body, recovered)
+    plain = "\n\n".join(body.decoded[id(p)].strip() for p in body.plain) or raw_text
+    html = "\n".join(body.decoded[id(p)] for p in body.html) or None
+    return body, plain, html, recovered
+
+
 def parse_email(raw: bytes) -> ParsedEmail:
+    try:
+        raw = _repair_header_block(raw)
+    except Exception:  # noqa: BLE001, S110 - leave the bytes as they came
+        pass
     msg = BytesParser(policy=policy.default).parsebytes(raw)
     assert isinstance(msg, EmailMessage)
+    notes: list[str] = []
     senders = _addresses(msg, "From")
-    text, body_part = _body(msg)
-    text = clean(text)
+    body, plain, html, recovered = _body_text(msg, notes)
+    extracted = extract(clean(plain) if plain else None, clean(html) if html else None)
+    text = clean(extracted.full_text)
     truncated = len(text) > MAX_TEXT_CHARS
     if truncated:
         text = text[:MAX_TEXT_CHARS]
@@ -214,7 +415,7 @@ def parse_email(raw: bytes) -> ParsedEmail:
     local = (sender or "").split("@", 1)[0].lower()
     if local in ("mailer-daemon", "postmaster"):
         is_report = True
-    subject = clean(" ".join((_header(msg, "Subject") or "").split()))
+    subject = clean(" ".join((_header(msg, "Subject", notes) or "").split()))
     ids = [clean(i) for i in message_ids(_header(msg, "Message-ID"))]
     return ParsedEmail(
         message_id=ids[0] if ids else None,
@@ -228,9 +429,10 @@ def parse_email(raw: bytes) -> ParsedEmail:
         subject=subject,
         date=date,
         text=text,
-        reply_text=strip_quoted(text),
+        reply_text=clean(extracted.reply_text)[:MAX_TEXT_CHARS],
+        html=clean(html) if html else None,
         truncated=truncated,
-        attachments=_attachments(msg, body_part),
+        attachments=_attachments(msg, body, recovered),
         auto_submitted=(_header(msg, "Auto-Submitted") or None),
         precedence=(_header(msg, "Precedence") or None),
         list_id=(_header(msg, "List-Id") or None),
@@ -238,4 +440,5 @@ def parse_email(raw: bytes) -> ParsedEmail:
         x_autoreply=_header(msg, "X-Autoreply") is not None or _header(msg, "X-Autorespond") is not None,
         is_delivery_report=is_report,
         reported_message_ids=_reported_ids(msg) if is_report else [],
+        charset_fallbacks=notes,
     )
