@@ -45,7 +45,7 @@ cfn-lint: $(STAMP)
 	rm -rf build/cfn && AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1} SUPPORT_HERO_STAGE=$(STAGE) $(VENV)/bin/chalice package --stage $(STAGE) --merge-template infra/alarms.json build/cfn >/dev/null
 	$(VENV)/bin/cfn-lint build/cfn/sam.json
 
-## make bench: ack-path cold start and warm latency vs slack-bolt, and DynamoDB requests per event
+## make bench: ack-path cold start and warm latency vs slack-bolt, DynamoDB requests per event, reply extraction vs two libraries
 bench: $(STAMP)
 	$(PY) -m bench.run
 

@@ -13,6 +13,9 @@ AWS Lambda adapter, plus the worker's DynamoDB requests per event.
 (e) metrics     what keeping the analytics costs per ticket event: requests, transaction items.
 (f) burst       `make run` as a subprocess takes 1 000 signed Slack messages from 8 threads: acks within
                 3 s, seconds until all are tickets, worker events per second (bench/burst.py; --no-burst skips).
+(g) replies     reply extraction over tests/replies/ (+ the shared corpus's talon fixtures): ours vs
+                mail-parser-reply vs email-reply-parser, cases right and cases where customer text was lost
+                (bench/replies.py; --no-replies skips).
 
 Run: make bench   (or .venv/bin/python -m bench.run --cold-runs 15 --warm-requests 3000)
 """
@@ -263,6 +266,7 @@ def main() -> int:
     parser.add_argument("--analytics-sizes", type=int, nargs=2, default=[1000, 50000])
     parser.add_argument("--no-burst", action="store_true", help="skip (f), the burst against make run")
     parser.add_argument("--burst-events", type=int, default=1000)
+    parser.add_argument("--no-replies", action="store_true", help="skip (g), the reply-extraction comparison")
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
     moto, fake, endpoint = start_peers()
@@ -322,6 +326,11 @@ def main() -> int:
         from bench.burst import run as run_burst
 
         for line in run_burst(events=args.burst_events, threads=8).report():
+            print(line, flush=True)
+    if not args.no_replies:
+        from bench.replies import run as run_replies
+
+        for line in run_replies().report():
             print(line, flush=True)
     return 0
 
