@@ -9,16 +9,18 @@ from chalice.app import Chalice, CloudWatchEvent, Rate, SNSEvent, SQSEvent
 
 from chalicelib import bootstrap
 from chalicelib.config import events_queue_name, inbound_mail_topic_name
-from chalicelib.handlers import api, github_events, slack_events
+from chalicelib.handlers import api, github_events, mail_pages, slack_events
 from chalicelib.jobs import JOBS, Job
 from chalicelib.observability import lambda_middleware
 
 app = Chalice(app_name="support-hero")
+app.api.binary_types.append("message/rfc822")  # a raw email, byte for byte (GET /mail?format=raw)
 # Every Lambda (API, worker, email, each scheduled job): Lambda context in the logs, metrics flushed.
 app.register_middleware(lambda_middleware, "all")
 app.register_blueprint(slack_events.bp)
 app.register_blueprint(github_events.bp)
 app.register_blueprint(api.bp)
+app.register_blueprint(mail_pages.bp)
 if os.environ.get("SUPPORT_HERO_DEV_CLOCK"):  # `make run` only: the dev clock and schedules on demand
     from chalicelib.handlers import local
 

@@ -140,10 +140,12 @@ class EmailIntake:
         support_address: str | None,
         on_opened: Callable[[Ticket], None] | None = None,
         on_unverified: Callable[[Ticket, str, dict[str, Any], str], None] | None = None,
+        mirror: Callable[[Ticket, str, str], list[Step]] | None = None,
         mail_bucket: str,
         ack_enabled: bool,
     ) -> None:
         self.on_unverified = on_unverified
+        self.mirror = mirror or (lambda ticket, key, role: [])
         self.tickets = tickets
         self.directory = directory
         self.clock = clock
@@ -259,7 +261,8 @@ class EmailIntake:
                 new = NewMessage(**{**new.__dict__, "author_id": member.id, "author_name": member.name})
             elif unverified:
                 new = NewMessage(**{**new.__dict__, "moves_state": False})
-            result = self.tickets.append(ticket, new, idempotency_ref=own_ref)
+            result = self.tickets.append(ticket, new, idempotency_ref=own_ref,
+                                         effects=self.mirror(ticket, new.key, new.role))
             if result.message is not None:
                 self._attach(ticket.ticket_id, result.message, parsed, message, ses_id)
             self._flag_auth(result.ticket, verdicts, unverified)
@@ -289,8 +292,10 @@ class EmailIntake:
     def _message(self, parsed: ParsedEmail, message: dict[str, Any], role: str, text: str, ses_id: str) -> NewMessage:
         stamp = (message.get("mail") or {}).get("timestamp")
         at = dt.datetime.fromisoformat(stamp.replace("Z", "+00:00")) if stamp else (parsed.date or self.clock.now())
+        full = parsed.text if role != SYSTEM and parsed.text != text else None
         if parsed.truncated:
             text += "\n\n[Truncated: the full message is kept with the original email.]"
+            full = (full or parsed.text) + "\n\n[Truncated: the full message is kept with the original email.]"
         return NewMessage(
             source_id=f"email:{parsed.message_id or 'ses-' + ses_id}",
             at=at,
@@ -300,6 +305,7 @@ class EmailIntake:
             author_id=parsed.from_address,
             author_name=parsed.from_name or parsed.from_address,
             files=tuple(a.filename for a in parsed.attachments),
+            full_text=full,
         )
 
     def _store_attachments(self, ticket_id: str, ses_id: str, parsed: ParsedEmail) -> list[dict[str, Any]]:
@@ -322,6 +328,19 @@ class EmailIntake:
             Message.email_message_id.set(parsed.message_id) if parsed.message_id else Message.email_message_id.remove(),
         ])
 
+    def raw_message(self, ticket: Ticket, message_key: str) -> bytes | None:
+        """The raw mail behind one message of ``ticket``, read from the mail bucket (None: none kept)."""
+        if not message_key or len(message_key) > 1200:
+            return None
+        try:
+            item = Message.get(ticket.ticket_id, message_key)
+        except Message.DoesNotExist:
+            return None
+        bucket, _, key = (item.raw_ref or "").removeprefix("s3://").partition("/")
+        if not item.raw_ref or bucket != self.mail_bucket or not key:
+            return None
+        return self.get_object(bucket, key)
+
     def _flag_auth(self, ticket: Ticket, verdicts: dict[str, Any], unverified: bool = False) -> None:
         failed = {f"{k}-fail" for k in ("spf", "dkim", "dmarc") if str(verdicts.get(k, "")).upper() == "FAIL"}
         if unverified:
@@ -335,7 +354,7 @@ class EmailIntake:
         tier = customer.tier if customer else "community"
         token = new_token()
         ticket_id = f"email:{parsed.message_id or 'ses-' + ses_id}"
-        first = self._message(parsed, message, CUSTOMER, parsed.text, ses_id)
+        first = self._message(parsed, message, CUSTOMER, parsed.reply_text, ses_id)
         verdicts = message.get("verdicts") or {}
         flags = tuple(f"{k}-fail" for k in ("spf", "dkim", "dmarc") if str(verdicts.get(k, "")).upper() == "FAIL")
         auto = loop_guard(parsed, (message.get("mail") or {}).get("source"), {self.support_address or ""})
@@ -365,7 +384,8 @@ class EmailIntake:
             tags=(("auto-submitted",) if auto else ()) + flags,
             refs=tuple(r for r in (own_ref if own_ref != ticket_id else None, f"email-token:{token}") if r),
         )
-        result = self.tickets.open(cmd, effects=lambda t: self._acknowledgement(t, parsed, directory))
+        result = self.tickets.open(cmd, effects=lambda t: self._acknowledgement(t, parsed, directory)
+                                   + self.mirror(t, first.key, CUSTOMER))
         ticket = result.ticket
         if result.created:
             for m in self.tickets.conversation(ticket)[:1]:

@@ -22,6 +22,7 @@ from chalicelib.digests import Digests
 from chalicelib.directory_store import DirectoryStore
 from chalicelib.effects import SlackSteps
 from chalicelib.email_intake import ACK, EmailIntake
+from chalicelib.email_mirror import EmailMirror, mail_link_key
 from chalicelib.followups import FollowUps
 from chalicelib.github_intake import GitHubIntake
 from chalicelib.links import LinkStore
@@ -106,8 +107,10 @@ def build_services(
                       claims=claims, outbox=outbox)
     followups = FollowUps(tickets=tickets, directory=directory, clock=clock, rotation=rotation,
                           claims=claims, triage=triage, outbox=outbox, stint_summary=digests.stint_summary)
+    mirror = EmailMirror(tickets=tickets, directory=directory, slack=slack, outbox=outbox, clock=clock,
+                         link_key=lambda: mail_link_key(reader.get("SLACK_SIGNING_SECRET")))
     slack_triage = SlackTriage(tickets=tickets, triage=triage, directory=directory, slack=slack, outbox=outbox,
-                               clock=clock, rotation=rotation,
+                               clock=clock, rotation=rotation, mirror=mirror,
                                link_key=lambda: dashboard_key(reader.get("SLACK_SIGNING_SECRET")))
 
     def opened(ticket: Ticket) -> None:
@@ -118,6 +121,7 @@ def build_services(
         tickets=tickets, directory=directory, clock=clock, get_object=aws.get_object, put_object=aws.put_object,
         mailer=mailer, support_address=settings.support_address, mail_bucket=settings.mail_bucket,
         ack_enabled=settings.email_ack_enabled, on_opened=opened, on_unverified=followups.unverified_sender,
+        mirror=mirror.effects,
     )
     slack_intake = SlackIntake(tickets=tickets, directory=directory, slack=slack,
                                home=lambda event: slack_triage.home_opened(event).action,
@@ -132,6 +136,7 @@ def build_services(
     tickets.on_opened.extend([slack_intake.opened_effects, slack_triage.opened_effects])
     SlackSteps(slack=slack, directory=directory.load, outbox=outbox, clock=clock).register()
     slack_triage.register()
+    mirror.register()
     outbox.register(CONFIRM, slack_intake.confirm_step)
     outbox.register(ACK, email_intake.ack_step)
     outbox.register(DELIVER, delivery.step)

@@ -33,6 +33,7 @@ from chalicelib.delivery import owner_notice_step
 from chalicelib.directory import Directory, TeamMember
 from chalicelib.directory_store import DirectoryStore
 from chalicelib.effects import dm_user, ephemeral
+from chalicelib.email_mirror import ACTION_FULL_EMAIL, EmailMirror
 from chalicelib.models.tickets import Ticket
 from chalicelib.mrkdwn import Mrkdwn, join, link, md, mention, quote
 from chalicelib.observability import logger
@@ -67,8 +68,9 @@ def refresh_step(ticket: Ticket) -> Step:
 class SlackTriage:
     def __init__(self, *, tickets: TicketService, triage: TriageService, directory: DirectoryStore,
                  slack: SlackApi, outbox: Outbox, clock: Clock, rotation: RotationStore | None = None,
-                 link_key: Callable[[], bytes] | None = None) -> None:
+                 link_key: Callable[[], bytes] | None = None, mirror: EmailMirror | None = None) -> None:
         self.rotation = rotation
+        self.mirror = mirror
         self.link_key = link_key
         self.tickets = tickets
         self.triage = triage
@@ -334,6 +336,11 @@ class SlackTriage:
         done = 0
         for act in payload.get("actions") or []:
             block = str(act.get("block_id") or "")
+            number = block.partition(":")[2]
+            if (block.startswith("email:") and self.mirror is not None and number.isascii() and number.isdigit()
+                    and len(number) <= 12 and act.get("action_id") == ACTION_FULL_EMAIL):
+                self.mirror.show_full(member, act, int(number), channel, user, str(payload.get("api_base") or ""))
+                continue
             if not block.startswith("ticket:") or not (block[7:].isascii() and block[7:].isdigit()) or len(block) > 19:
                 continue  # not one of our ticket controls (a number in ASCII digits, at most 12 of them)
             try:

@@ -23,6 +23,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist, PutError, QueryError, TransactWriteError, UpdateError
@@ -81,6 +82,7 @@ class NewMessage:
     edit_version: str | None = None
     deleted: bool = False
     delivery_status: str | None = None
+    full_text: str | None = None  # an email's whole text when ``text`` is its reply without the quoted part
     # False: recorded in the conversation only; the ticket's status, owner and response clocks
     # stay as they were (mail that claims a team address but failed authentication).
     moves_state: bool = True
@@ -392,6 +394,7 @@ class TicketService:
             author_id=m.author_id,
             author_name=m.author_name,
             text=None if m.deleted else m.text,
+            full_text=None if m.deleted or m.full_text == m.text else m.full_text,
             channel=m.channel,
             external_id=m.source_id,
             created_at=m.at,
@@ -741,12 +744,16 @@ def audit_view(m: Message) -> dict[str, Any]:
     return {"at": m.created_at.isoformat(), "by": {"id": m.author_id, "name": m.author_name}, "change": m.text}
 
 
-def message_view(m: Message) -> dict[str, Any]:
+def message_view(m: Message, number: int | None = None) -> dict[str, Any]:
     return {
         "key": m.message_key,
         "role": m.role,
         "author": {"id": m.author_id, "name": m.author_name},
         "text": m.text,
+        # An email's whole text (the quoted history included) beside its reply, and where its raw .eml is.
+        "full_text": m.full_text or m.text,
+        "raw_email": (f"/api/tickets/{number}/raw-email?key={quote(m.message_key, safe='')}"
+                      if m.raw_ref and number is not None else None),
         "channel": m.channel,
         "created_at": m.created_at.isoformat(),
         "edited_at": m.edited_at.isoformat() if m.edited_at else None,

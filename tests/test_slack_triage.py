@@ -199,8 +199,12 @@ def test_email_and_github_tickets_are_announced_in_the_triage_channel(stack: Sta
     stack.email(mail.as_bytes())
     stack.email(mail.as_bytes())  # redelivered: still one announcement
     posts = [c["params"] for c in stack.slack.calls("chat.postMessage") if c["params"]["channel"] == "C0TRIAGE"]
-    assert len(posts) == 1 and "New email from wile@acme.example" in posts[0]["text"]
+    top = [p for p in posts if not p.get("thread_ts")]
+    assert len(top) == 1 and "New email from wile@acme.example" in top[0]["text"]
     triage_ts = stack.slack.messages("C0TRIAGE")[0]["ts"]
+    # The email itself is in the thread, once, with its "Show full email" button.
+    shown = [p for p in posts if p.get("thread_ts")]
+    assert len(shown) == 1 and shown[0]["thread_ts"] == triage_ts and "Please fix the invoice" in shown[0]["text"]
     # A team member's reply in that thread is an internal note, never sent to the customer.
     sent_before = len(stack.sent_mail())
     stack.post_event(message("U0HERO1", "C0TRIAGE", f"{time.time() + 1:.6f}", "Finance says it's a bug",

@@ -153,7 +153,7 @@ def list_tickets() -> Response:
 @bp.route("/api/tickets/{number}", methods=["GET"])
 @_guard
 def get_ticket(number: str) -> Response:
-    from chalicelib.tickets import audit_view, message_view, ticket_summary
+    from chalicelib.tickets import audit_view, message_view, number_of, ticket_summary
 
     services = bootstrap.services()
     authenticate(_request(), services)
@@ -162,9 +162,26 @@ def get_ticket(number: str) -> Response:
     return ok({
         **ticket_summary(ticket),
         "origin": ticket.origin,
-        "messages": [message_view(m) for m in conversation if m.role != "audit"],
+        "messages": [message_view(m, number_of(ticket)) for m in conversation if m.role != "audit"],
         "audit": [audit_view(m) for m in conversation if m.role == "audit"],
     })
+
+
+@bp.route("/api/tickets/{number}/raw-email", methods=["GET"])
+@_guard
+def raw_email(number: str) -> Response:
+    """The raw ``.eml`` of one email message of a ticket, as it arrived (``?key=`` its message key)."""
+    services = bootstrap.services()
+    authenticate(_request(), services)
+    params: dict[str, str] = dict(_request().query_params or {})
+    _only(params, {"key"})
+    ticket = services.tickets.by_number(_number(number))
+    raw = services.email_intake.raw_message(ticket, params.get("key", ""))
+    if raw is None:
+        raise ApiError(404, "no raw email is kept for that message of this ticket")
+    return Response(body=raw, status_code=200, headers={
+        "Content-Type": "message/rfc822", "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff",
+        "Content-Disposition": f'attachment; filename="ticket-{ticket.number}.eml"'})
 
 
 @bp.route("/api/tickets/{number}/replies", methods=["POST"], content_types=["application/json"])

@@ -216,6 +216,7 @@ def handle_slack_interaction(request: Request, ingress: Ingress) -> Response:
     if interaction.type != "block_actions":
         return ok()
     first = interaction.actions[0] if interaction.actions else None
+    payload["api_base"] = public_base_url(request)  # for a link the worker makes ("Show full email")
     delivery = f"{interaction.user_id}:{(first.action_ts if first else None) or interaction.trigger_id}"
     failed = _enqueue(ingress, "interaction", payload, delivery,
                       f"slack:{interaction.channel_id}:{interaction.message_ts}")

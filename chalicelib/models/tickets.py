@@ -176,6 +176,7 @@ class Message(Model):
     author_id = UnicodeAttribute(null=True)
     author_name = UnicodeAttribute(null=True)
     text = UnicodeAttribute(null=True)
+    full_text = UnicodeAttribute(null=True)  # an email's whole text, quoted history included (when it differs)
     channel = UnicodeAttribute()  # slack | api | email | github
     external_id = UnicodeAttribute(null=True)
     created_at = UTCDateTimeAttribute()
