@@ -4,11 +4,14 @@
 mean) if it decodes strictly, UTF-8 strictly, ``charset-normalizer``'s guess, then cp1252, which
 never fails.  Each answer says which fallback it took, so the parser can record it.
 ``is_binary`` tells a text part that is really a blob (an OLE object, NULs, control bytes).
+``repair_header_block`` and ``split_broken_multipart`` mend the structure the stdlib parser gives
+up on (a garbage header line, no blank line after the headers, delimiters that don't match).
 """
 
 from __future__ import annotations
 
 import codecs
+import re
 
 # Labels that mean a superset in practice (Outlook and old webmail mislabel their mail).
 ALIASES = {
@@ -186,3 +189,55 @@ def decode_words(value: str) -> tuple[str, list[str]]:
         if note:
             notes.append(note)
     return "".join(out), notes
+
+
+# --- structure: bytes the email package cannot split ---------------------------------------------
+
+_BLANK = re.compile(rb"\r?\n\r?\n")
+# A header line: a field name (printable ASCII, no colon or space) then a colon; or a continuation.
+_HEADER_LINE = re.compile(rb"^([!-9;-~]+[ \t]*:|[ \t]|From )")
+_HEADERISH = re.compile(rb"^[ \t]*content-[\w-]+[ \t]*:", re.IGNORECASE)
+
+
+def split_broken_multipart(body: bytes, boundary: str | None) -> list[bytes]:
+    """Split a body whose declared boundary does not match its delimiter lines: a delimiter is a
+    line starting with ``--`` that repeats, closes the declared boundary, or is followed by a
+    Content-* header."""
+    lines = body.splitlines(keepends=True)
+    stripped = [ln.rstrip() for ln in lines]
+    dashed = [ln for ln in stripped if ln.startswith(b"--") and len(ln) > 2]
+    counts: dict[bytes, int] = {}
+    for ln in dashed:
+        counts[ln] = counts.get(ln, 0) + 1
+        if ln.endswith(b"--") and len(ln) > 4:
+            counts[ln[:-2]] = counts.get(ln[:-2], 0) + 1
+    known = {ln for ln, n in counts.items() if n >= 2}
+    if boundary:
+        known.add(b"--" + boundary.encode("utf-8", errors="replace"))
+    chunks: list[list[bytes]] = []
+    for i, ln in enumerate(stripped):
+        nxt = stripped[i + 1] if i + 1 < len(stripped) else b""
+        if ln.startswith(b"--") and (ln in known or _HEADERISH.match(nxt)):
+            chunks.append([])
+        elif ln.startswith(b"--") and ln[:-2] in known and ln.endswith(b"--"):
+            break
+        elif chunks:
+            chunks[-1].append(lines[i])
+    return [b"".join(chunk) for chunk in chunks]
+
+
+def repair_header_block(raw: bytes) -> bytes:
+    """A header block with a line that is no header: when header lines follow it, it is garbage
+    and goes; when none do, the blank line after the headers is missing and is put back."""
+    blank = _BLANK.search(raw)
+    head, rest = (raw[:blank.start()], raw[blank.start():]) if blank else (raw, b"")
+    lines = head.splitlines(keepends=True)
+    bad = [i for i, ln in enumerate(lines) if ln.strip() and not _HEADER_LINE.match(ln) and i > 0]
+    if not bad:
+        return raw
+    first = bad[0]
+    if any(_HEADER_LINE.match(ln) and not ln[:1].isspace() for ln in lines[first + 1:]):
+        kept = [ln for i, ln in enumerate(lines) if i not in bad]
+        return b"".join(kept) + rest
+    newline = b"\r\n" if lines[first - 1].endswith(b"\r\n") else b"\n"
+    return b"".join(lines[:first]) + newline + b"".join(lines[first:]) + rest

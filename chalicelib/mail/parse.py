@@ -17,16 +17,20 @@ from email.parser import BytesParser
 from email.utils import parsedate_to_datetime
 
 from chalicelib.mail.addresses import Mailbox, parse_mailboxes
-from chalicelib.mail.decode import decode_text, decode_words, is_binary, recover_raw
+from chalicelib.mail.decode import (
+    decode_text,
+    decode_words,
+    is_binary,
+    recover_raw,
+    repair_header_block,
+    split_broken_multipart,
+)
 from chalicelib.mail.reply import extract
 from chalicelib.mail.text import html_to_text
 
 MAX_TEXT_CHARS = 64 * 1024
 _MSGID = re.compile(r"<([^<>\s]+)>")
 _SURROGATE = re.compile("[\udc80-\udcff]")
-# A header line: a field name (printable ASCII, no colon or space) then a colon; or a continuation.
-_BLANK = re.compile(rb"\r?\n\r?\n")
-_HEADER_LINE = re.compile(rb"^([!-9;-~]+[ \t]*:|[ \t]|From )")
 
 
 @dataclass(frozen=True)
@@ -179,35 +183,9 @@ def _children(part: Message, recovered: dict[int, list[Message]]) -> list[Messag
     return recovered[id(part)]
 
 
-_HEADERISH = re.compile(rb"^[ \t]*content-[\w-]+[ \t]*:", re.IGNORECASE)
-
-
 def _recover_parts(body: bytes, boundary: str | None) -> list[Message]:
-    """Split a body whose declared boundary does not match its delimiter lines: a delimiter is a
-    line starting with ``--`` that repeats, closes the declared boundary, or is followed by a
-    Content-* header."""
-    lines = body.splitlines(keepends=True)
-    stripped = [ln.rstrip() for ln in lines]
-    dashed = [ln for ln in stripped if ln.startswith(b"--") and len(ln) > 2]
-    counts: dict[bytes, int] = {}
-    for ln in dashed:
-        counts[ln] = counts.get(ln, 0) + 1
-        if ln.endswith(b"--") and len(ln) > 4:
-            counts[ln[:-2]] = counts.get(ln[:-2], 0) + 1
-    known = {ln for ln, n in counts.items() if n >= 2}
-    if boundary:
-        known.add(b"--" + boundary.encode("utf-8", errors="replace"))
-    chunks: list[list[bytes]] = []
-    for i, ln in enumerate(stripped):
-        nxt = stripped[i + 1] if i + 1 < len(stripped) else b""
-        if ln.startswith(b"--") and (ln in known or _HEADERISH.match(nxt)):
-            chunks.append([])
-        elif ln.startswith(b"--") and ln[:-2] in known and ln.endswith(b"--"):
-            break
-        elif chunks:
-            chunks[-1].append(lines[i])
     parser = BytesParser(policy=policy.default)
-    parts = [parser.parsebytes(b"".join(chunk)) for chunk in chunks]
+    parts = [parser.parsebytes(chunk) for chunk in split_broken_multipart(body, boundary)]
     return [p for p in parts if isinstance(p, Message)]
 
 
@@ -355,23 +333,6 @@ def _reported_ids(msg: Message) -> list[str]:
     return ids
 
 
-def _repair_header_block(raw: bytes) -> bytes:
-    """A header block with a line that is no header: when header lines follow it, it is garbage
-    and goes; when none do, the blank line after the headers is missing and is put back."""
-    blank = _BLANK.search(raw)
-    head, rest = (raw[:blank.start()], raw[blank.start():]) if blank else (raw, b"")
-    lines = head.splitlines(keepends=True)
-    bad = [i for i, ln in enumerate(lines) if ln.strip() and not _HEADER_LINE.match(ln) and i > 0]
-    if not bad:
-        return raw
-    first = bad[0]
-    if any(_HEADER_LINE.match(ln) and not ln[:1].isspace() for ln in lines[first + 1:]):
-        kept = [ln for i, ln in enumerate(lines) if i not in bad]
-        return b"".join(kept) + rest
-    newline = b"\r\n" if lines[first - 1].endswith(b"\r\n") else b"\n"
-    return b"".join(lines[:first]) + newline + b"".join(lines[first:]) + rest
-
-
 def _body_text(msg: EmailMessage, notes: list[str]) -> tuple[_Body, str | None, str | None, dict[int, list[Message]]]:
     body = _Body(notes=notes)
     recovered: dict[int, list[Message]] = {}
@@ -385,7 +346,7 @@ def _body_text(msg: EmailMessage, notes: list[str]) -> tuple[_Body, str | None, 
 
 def parse_email(raw: bytes) -> ParsedEmail:
     try:
-        raw = _repair_header_block(raw)
+        raw = repair_header_block(raw)
     except Exception:  # noqa: BLE001, S110 - leave the bytes as they came
         pass
     msg = BytesParser(policy=policy.default).parsebytes(raw)
