@@ -14,7 +14,6 @@ from chalicelib.jobs import JOBS, Job
 from chalicelib.observability import lambda_middleware
 
 app = Chalice(app_name="support-hero")
-app.api.binary_types.append("message/rfc822")  # a raw email, byte for byte (GET /mail?format=raw)
 # Every Lambda (API, worker, email, each scheduled job): Lambda context in the logs, metrics flushed.
 app.register_middleware(lambda_middleware, "all")
 app.register_blueprint(slack_events.bp)

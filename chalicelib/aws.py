@@ -32,3 +32,13 @@ class AwsClients:
         self.client("s3").put_object(
             Bucket=bucket, Key=key, Body=data, ContentType=content_type, ServerSideEncryption="AES256"
         )
+
+    def download_url(self, bucket: str, key: str, filename: str, seconds: int = 300) -> str:
+        """A short-lived presigned GET of one object, saved as ``filename``: bytes straight from S3,
+        never through API Gateway (which would re-encode a binary body)."""
+        url: str = self.client("s3").generate_presigned_url(
+            "get_object", ExpiresIn=seconds,
+            Params={"Bucket": bucket, "Key": key,
+                    "ResponseContentDisposition": f'attachment; filename="{filename}"',
+                    "ResponseContentType": "message/rfc822"})
+        return url

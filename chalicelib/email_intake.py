@@ -328,8 +328,8 @@ class EmailIntake:
             Message.email_message_id.set(parsed.message_id) if parsed.message_id else Message.email_message_id.remove(),
         ])
 
-    def raw_message(self, ticket: Ticket, message_key: str) -> bytes | None:
-        """The raw mail behind one message of ``ticket``, read from the mail bucket (None: none kept)."""
+    def raw_location(self, ticket: Ticket, message_key: str) -> tuple[str, str] | None:
+        """Where the raw mail behind one message of ``ticket`` is kept: (bucket, key), or None."""
         if not message_key or len(message_key) > 1200:
             return None
         try:
@@ -339,7 +339,7 @@ class EmailIntake:
         bucket, _, key = (item.raw_ref or "").removeprefix("s3://").partition("/")
         if not item.raw_ref or bucket != self.mail_bucket or not key:
             return None
-        return self.get_object(bucket, key)
+        return bucket, key
 
     def _flag_auth(self, ticket: Ticket, verdicts: dict[str, Any], unverified: bool = False) -> None:
         failed = {f"{k}-fail" for k in ("spf", "dkim", "dmarc") if str(verdicts.get(k, "")).upper() == "FAIL"}

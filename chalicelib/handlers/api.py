@@ -170,18 +170,22 @@ def get_ticket(number: str) -> Response:
 @bp.route("/api/tickets/{number}/raw-email", methods=["GET"])
 @_guard
 def raw_email(number: str) -> Response:
-    """The raw ``.eml`` of one email message of a ticket, as it arrived (``?key=`` its message key)."""
+    """The raw ``.eml`` of one email message of a ticket, as it arrived (``?key=`` its message key):
+    a redirect to a five-minute download link straight from the mail bucket."""
     services = bootstrap.services()
     authenticate(_request(), services)
     params: dict[str, str] = dict(_request().query_params or {})
     _only(params, {"key"})
     ticket = services.tickets.by_number(_number(number))
-    raw = services.email_intake.raw_message(ticket, params.get("key", ""))
-    if raw is None:
+    return raw_email_redirect(services, ticket, params.get("key", ""))
+
+
+def raw_email_redirect(services: Services, ticket: Any, key: str) -> Response:
+    where = services.email_intake.raw_location(ticket, key)
+    if where is None:
         raise ApiError(404, "no raw email is kept for that message of this ticket")
-    return Response(body=raw, status_code=200, headers={
-        "Content-Type": "message/rfc822", "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff",
-        "Content-Disposition": f'attachment; filename="ticket-{ticket.number}.eml"'})
+    url = services.aws.download_url(*where, filename=f"ticket-{int(ticket.number or 0)}.eml")
+    return Response(body="", status_code=302, headers={"Location": url, "Cache-Control": "no-store"})
 
 
 @bp.route("/api/tickets/{number}/replies", methods=["POST"], content_types=["application/json"])

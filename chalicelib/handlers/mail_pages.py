@@ -12,7 +12,15 @@ import html
 from chalice.app import Blueprint, Response
 
 from chalicelib import bootstrap
-from chalicelib.handlers.api import ApiError, _number, _only, _page_error, _request, authenticate
+from chalicelib.handlers.api import (
+    ApiError,
+    _number,
+    _only,
+    _page_error,
+    _request,
+    authenticate,
+    raw_email_redirect,
+)
 
 bp = Blueprint(__name__)
 
@@ -44,12 +52,7 @@ def mail_page() -> Response:
             raise ApiError(400, "format is page or raw")
         ticket = services.tickets.by_number(number)
         if params.get("format") == "raw":
-            raw = services.email_intake.raw_message(ticket, key)
-            if raw is None:
-                raise ApiError(404, "no raw email is kept for that message")
-            return Response(body=raw, status_code=200, headers={
-                **_HEADERS, "Content-Type": "message/rfc822",
-                "Content-Disposition": f'attachment; filename="ticket-{ticket.number}.eml"'})
+            return raw_email_redirect(services, ticket, key)
         try:
             message = Message.get(ticket.ticket_id, key) if key and len(key) <= 1200 else None
         except Message.DoesNotExist:
