@@ -29,6 +29,7 @@ from chalicelib.mail.reply import extract
 from chalicelib.mail.text import html_to_text
 
 MAX_TEXT_CHARS = 64 * 1024
+MAX_SCAN_CHARS = 256 * 1024
 _MSGID = re.compile(r"<([^<>\s]+)>")
 _SURROGATE = re.compile("[\udc80-\udcff]")
 
@@ -354,7 +355,10 @@ def parse_email(raw: bytes) -> ParsedEmail:
     notes: list[str] = []
     senders = _addresses(msg, "From")
     body, plain, html, recovered = _body_text(msg, notes)
-    extracted = extract(clean(plain) if plain else None, clean(html) if html else None)
+    subject = clean(" ".join((_header(msg, "Subject", notes) or "").split()))
+    # Only the start of a huge body is read for the reply (the ticket keeps at most MAX_TEXT_CHARS anyway).
+    extracted = extract(clean(plain[:MAX_SCAN_CHARS]) if plain else None,
+                        clean(html[:4 * MAX_SCAN_CHARS]) if html else None, subject=subject)
     text = clean(extracted.full_text)
     truncated = len(text) > MAX_TEXT_CHARS
     if truncated:
@@ -376,7 +380,6 @@ def parse_email(raw: bytes) -> ParsedEmail:
     local = (sender or "").split("@", 1)[0].lower()
     if local in ("mailer-daemon", "postmaster"):
         is_report = True
-    subject = clean(" ".join((_header(msg, "Subject", notes) or "").split()))
     ids = [clean(i) for i in message_ids(_header(msg, "Message-ID"))]
     return ParsedEmail(
         message_id=ids[0] if ids else None,

@@ -57,6 +57,9 @@ _ATTRIBUTION_ENDS = [
     re.compile(r"^.{0,250}\b(?:wrote|schrieb|skrev|kirjoitti|napisał|napisała|написал|написала|написал\(а\)|"
                r"пишет|yazdı|escribió|escreveu|écrit|ha scritto|napsal|napsala)\s*:\s*$", _I),
     re.compile(r"^.{0,250}(?:写道|寫道|작성)\s*[:：]\s*$"),
+    # "Name <a@b> kirjoitti 3.3.2026 klo 10.04:", "Name <a@b> schrieb am 3. März 2026 um 10:04:"
+    re.compile(r"^.{0,200}@.{0,100}\b(?:wrote|schrieb|skrev|kirjoitti|napisał|napisała|написал|написала|"
+               r"yazdı|escribió|escreveu|a écrit|ha scritto|napsal|napsala|schreef)\b.{0,60}\d.{0,30}:\s*$", _I),
 ]
 _OPENERS = [(re.compile(r"^\s*-*\s*" + start, _I), re.compile(r"^\s*-*\s*" + start + r".{0,300}?" + end
                                                               + r"\s*-*\s*$", _I | re.S))
@@ -88,7 +91,7 @@ _FORWARD = re.compile(
 _FORWARD_SUBJECT = re.compile(r"^\s*(?:fwd?|fw|wg|tr|rv|enc|vs|vl|i|pd|továbbítás|переслать)\s*:", _I)
 # Fields of a quoted header block (Outlook and others), in the languages clients write them.
 _FROM_FIELDS = ("from", "von", "de", "van", "fra", "från", "od", "от", "da", "lähettäjä", "kimden", "người gửi",
-                "差出人", "发件人", "寄件者", "보낸 사람", "afzender", "feladó")
+                "差出人", "发件人", "寄件者", "보낸 사람", "afzender", "feladó", "від", "de la", "pošiljatelj")
 _OTHER_FIELDS = (
     "sent", "date", "to", "cc", "subject", "envoyé", "à", "objet", "gesendet", "datum", "an", "betreff",
     "verzonden", "aan", "onderwerp", "sendt", "til", "emne", "skickat", "till", "ämne", "wysłano", "wysłane",
@@ -96,6 +99,8 @@ _OTHER_FIELDS = (
     "a", "oggetto", "assunto", "lähetetty", "vastaanottaja", "aihe", "gönderildi", "tarih", "kime", "konu",
     "gửi", "ngày", "tiêu đề", "đến", "送信日時", "宛先", "件名", "日付", "发送时间", "收件人", "主题", "日期",
     "寄件日期", "收件者", "主旨", "날짜", "받는 사람", "제목", "reply-to", "répondre à", "antwort an",
+    "odesláno", "komu", "předmět", "elküldve", "címzett", "tárgy", "dátum", "trimis", "către", "subiect",
+    "poslano", "prejemnik", "zadeva", "відправлено", "кому", "тема", "від",
 )
 _FIELD = re.compile(r"^\s*\*?\s*(" + "|".join(sorted((re.escape(f) for f in _FROM_FIELDS + _OTHER_FIELDS),
                                                                key=len, reverse=True)) + r")\s*\*?\s*[:：]", _I)
@@ -103,12 +108,14 @@ _UNDERLINE = re.compile(r"^\s*_{8,}\s*$")
 _SIGNATURE_LINE = re.compile(r"^\s*--\s?$")
 _MOBILE = re.compile(
     r"^\s*(?:Sent from my\b.{0,60}|Sent from (?:Mail|Outlook|Yahoo Mail|Samsung Mobile|Gmail|ProtonMail)\b.{0,60}|"
-    r"Sent (?:via|with) .{0,40}(?:mobile|iPhone|Android|BlackBerry|app).{0,30}|Get Outlook for \w+.{0,20}|"
+    r"Sent (?:via|with) .{0,40}(?:mobile|iPhone|Android|BlackBerry|app).{0,30}|Get Outlook for \w+.{0,80}|"
     r"Von meinem .{1,40} gesendet\.?|Gesendet von meinem .{1,40}|Gesendet mit .{1,40}(?:App|iPhone|Android)\.?|"
     r"Envoyé de mon .{1,40}|Envoyé depuis mon .{1,40}|Enviado desde mi .{1,40}|Enviado do meu .{1,40}|"
     r"Enviado de meu .{1,40}|Inviato da(?:l mio)? .{1,40}|Verzonden (?:vanaf|met) (?:mijn )?.{1,40}|"
     r"Sendt fra min .{1,40}|Skickat från min .{1,40}|Wysłane z (?:mojego )?.{1,40}|Отправлено с .{1,40}|"
-    r"Odesláno z .{1,40}|Lähetetty .{1,40}(?:laitteesta|iPhonesta)|iPhoneから送信|Android から送信|"
+    r"Odesláno z .{1,40}|Lähetetty .{0,40}(?:laitteesta|iPhonesta|puhelimesta)|iPhoneから送信|Android から送信|"
+    r"Verstuurd (?:vanaf|met|via) (?:mijn )?.{1,40}|.{1,20}에서 보냄|.{1,20}(?:'?[uüiı]mdan|'?dan|'?den) gönderildi|"
+    r"Trimis de pe .{1,40}|Poslano z .{1,40}|Skickat från .{1,40}|Sendt fra .{1,40}|"
     r"从我的\s?\S{1,20}发送|发自我的\s?\S{1,20}|寄件自我的\s?\S{1,20}|나의 iPhone에서 보냄)\s*$", _I)
 
 
@@ -188,8 +195,12 @@ def _header_block(lines: list[str], i: int) -> int:
         j += 1
     has_from = any(n in _FROM_FIELDS for n in names)
     others = {n for n in names if n not in _FROM_FIELDS}
-    if (has_from and others and len(names) >= 2) or (not has_from and len(set(names)) >= 3 and (
-            {"date", "sent", "datum", "gesendet", "envoyé", "enviado", "data", "fecha"} & set(names))):
+    # Two fields are a header block only if the sender is an address ("From: the logs I see..." is prose).
+    addressed = bool(re.search(r"@|<|\[mailto:", lines[i])) if first.group(1).lower() in _FROM_FIELDS else False
+    if has_from and others and (len(set(names)) >= 3 or addressed):
+        return max(j - i, 1)
+    if not has_from and len(set(names)) >= 3 and (
+            {"date", "sent", "datum", "gesendet", "envoyé", "enviado", "data", "fecha"} & set(names)):
         return max(j - i, 1)
     return 0
 
@@ -276,6 +287,13 @@ def reply_lines(lines: list[str], subject: str | None = None) -> list[str]:
         if _is_quoted(line) and _all_quoted_from(lines, i) and i > 0:
             cut_anything = True  # a trailing quote with no attribution
             break
+        if _is_quoted(line) and sections:
+            # Below an attribution, later quoted lines are the same history, answered in between.
+            sections.append(current)
+            current = []
+            while i < n and (_is_quoted(lines[i]) or lines[i] == QUOTE):
+                i += 1
+            continue
         current.append(line)
         i += 1
     sections.append(current)
@@ -313,13 +331,14 @@ def reply_of(text: str, subject: str | None = None) -> str:
 def extract(plain: str | None, html: str | None, subject: str | None = None) -> Extracted:
     """The full text and the reply of a mail from its text/plain and text/html bodies.
 
-    The plain alternative is used unless it is empty or a stub beside a much longer HTML one
+    The plain alternative is used unless it is empty or a short stub beside a much longer HTML one
     ("view this mail in HTML"): the richest non-empty alternative wins.
     """
     plain_text = (plain or "").replace("\r\n", "\n").replace("\r", "\n").strip()
     lines = html_lines(html) if html and html.strip() else []
     html_text = _tidy(lines)
-    if plain_text and len("".join(plain_text.split())) * 2 >= len("".join(html_text.split())):
+    plain_size, html_size = len("".join(plain_text.split())), len("".join(html_text.split()))
+    if plain_text and (plain_size * 3 >= html_size or plain_size >= 500):
         return Extracted(full_text=plain_text, reply_text=reply_of(plain_text, subject))
     if not html_text:
         return Extracted(full_text=plain_text, reply_text=reply_of(plain_text, subject))

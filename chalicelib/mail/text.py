@@ -127,8 +127,15 @@ class _Renderer(HTMLParser):
             self.handle_endtag(tag)
 
     def handle_endtag(self, tag: str) -> None:
-        if tag in _VOID or not any(t == tag for t, _ in self._open):
-            return  # a stray closing tag: ignore it
+        if tag in _VOID:
+            return
+        for name, quote in reversed(self._open):
+            if name == tag:
+                break
+            if quote:
+                return  # a stray closing tag never ends a quote it was not opened in
+        else:
+            return  # a closing tag with no opening one: ignore it
         while self._open:
             if not self._skip and (self._open[-1][0] in _BLOCK or self._open[-1][1]):
                 self._flush()
