@@ -48,6 +48,31 @@ for _var in ("AWS_PROFILE", "EVENTS_QUEUE_URL", "SLACK_SIGNING_SECRET_PARAM", "S
     os.environ.pop(_var, None)
 
 
+# -- corpus scores in the terminal summary -----------------------------------------------------------
+# A corpus test records its score line with the ``corpus_score`` fixture; the line travels with the test's
+# report (``user_properties``), so it reaches the summary from an xdist worker too.
+_SCORES: list[str] = []
+
+
+@pytest.fixture
+def corpus_score(record_property: Any) -> Any:
+    def record(line: str) -> None:
+        record_property("corpus_score", line)
+    return record
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.when == "call":
+        _SCORES.extend(str(value) for name, value in report.user_properties if name == "corpus_score")
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if _SCORES:
+        terminalreporter.section("corpus scores")
+        for line in _SCORES:
+            terminalreporter.write_line(line)
+
+
 def corpus_dir(kind: str) -> Path:
     path = CORPUS / kind
     if not path.is_dir():

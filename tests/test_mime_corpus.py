@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from email import policy
 from email.message import Message
 from email.parser import BytesParser
+from typing import Any
 
 import pytest
 
@@ -149,27 +150,12 @@ def problems(parsed: ParsedEmail, raw: bytes) -> list[str]:
     return found
 
 
-SCORE: dict[str, list[int]] = {}
+def _score_line(label: str, ok: int, total: int) -> str:
+    share = 100 * ok / max(total, 1)
+    return f"MIME corpus ({label}): {ok}/{total} messages with content yield clean text ({share:.0f} %)"
 
 
-class _ScoreReport:
-    """Prints the score in pytest's terminal summary (registered by the fixture below)."""
-
-    def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
-        for label, (ok, total) in SCORE.items():
-            share = 100 * ok / max(total, 1)
-            terminalreporter.write_line(
-                f"MIME corpus ({label}): {ok}/{total} messages with content yield clean text ({share:.0f} %)")
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _score_report(request: pytest.FixtureRequest) -> None:
-    manager = request.config.pluginmanager
-    if not manager.has_plugin("mime-corpus-score"):
-        manager.register(_ScoreReport(), "mime-corpus-score")
-
-
-def test_shared_corpus_every_message_with_content_yields_text() -> None:
+def test_shared_corpus_every_message_with_content_yields_text(corpus_score: Any) -> None:
     files = sorted(p for p in corpus_dir("email").iterdir() if p.is_file())
     failed, ok, total = [], 0, 0
     for path in files:
@@ -183,7 +169,7 @@ def test_shared_corpus_every_message_with_content_yields_text() -> None:
                 failed.append(f"{path.name}: {', '.join(found)}")
         else:  # genuinely no text: what it carries is listed as attachments (or it carries nothing)
             assert parsed.attachments or not _leaves_with_payload(raw), path.name
-    SCORE["shared"] = [ok, total]
+    corpus_score(_score_line("shared", ok, total))
     assert total > 80
     assert not failed, "\n".join(failed)
 
@@ -195,7 +181,7 @@ def _leaves_with_payload(raw: bytes) -> list[Message]:
             and (p.get_payload(decode=True) or b"").strip()]
 
 
-def test_malformed_cases() -> None:
+def test_malformed_cases(corpus_score: Any) -> None:
     failed, ok, total = [], 0, 0
     for case in CASES:
         parsed = parse_email(case.raw)
@@ -215,7 +201,7 @@ def test_malformed_cases() -> None:
         ok += not found and case.expect is not None
         if found:
             failed.append(f"{case.name}: {'; '.join(found)}")
-    SCORE["own cases"] = [ok, total]
+    corpus_score(_score_line("own cases", ok, total))
     assert not failed, "\n".join(failed)
 
 

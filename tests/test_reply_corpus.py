@@ -6,7 +6,7 @@ the terminal and is the failure message.  Scoring: tests/reply_scoring.py.
 
 from __future__ import annotations
 
-import pytest
+from typing import Any
 
 from chalicelib.mail.parse import parse_email
 from tests.conftest import corpus_dir
@@ -19,25 +19,21 @@ def ours(raw: bytes) -> str:
     return parse_email(raw).reply_text
 
 
-def _check(request: pytest.FixtureRequest, title: str, scores: list) -> None:
+def _check(corpus_score: Any, title: str, scores: list) -> None:
     lines = report(title, scores)
     text = "\n".join(lines)
-    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is not None:  # shown under `pytest -q` (not in an xdist worker: there the failure message is)
-        reporter.ensure_newline()
-        for line in lines:
-            reporter.write_line(line)
+    corpus_score(lines[0])  # the share right, in the terminal summary of `make test`
     lost = [s.name for s in scores if s.lost]
     assert not lost, f"customer text lost in {len(lost)} case(s)\n{text}"
     assert share_right(scores) >= MIN_SHARE_RIGHT, f"under {MIN_SHARE_RIGHT:.0%} right\n{text}"
 
 
-def test_reply_corpus(request: pytest.FixtureRequest) -> None:
+def test_reply_corpus(corpus_score: Any) -> None:
     cases = load_cases()
     assert len(cases) >= 130, f"tests/replies/ holds {len(cases)} cases"
-    _check(request, "reply corpus (tests/replies)", run(cases, ours))
+    _check(corpus_score, "reply corpus (tests/replies)", run(cases, ours))
 
 
-def test_talon_replies(request: pytest.FixtureRequest) -> None:
+def test_talon_replies(corpus_score: Any) -> None:
     folder = corpus_dir("email")  # skips when the shared corpus is absent
-    _check(request, "talon fixtures (shared corpus)", run(load_talon(folder), ours))
+    _check(corpus_score, "talon fixtures (shared corpus)", run(load_talon(folder), ours))
