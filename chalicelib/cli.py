@@ -5,6 +5,8 @@
   create-token --member ID       create an agent API token (printed once, stored hashed)
   list-tokens / revoke-token HASH
   rebuild-metrics                recompute the analytics aggregates from the tickets
+  redrive [--limit N] [--now]    replay every side effect that failed for good
+  parse-mail FILE|-              print, as JSON, what the desk makes of a raw email (no AWS needed)
 """
 
 from __future__ import annotations
@@ -44,7 +46,11 @@ def main(argv: list[str] | None = None) -> int:
     redrive = sub.add_parser("redrive", help="replay every side effect that failed for good (GET /api/failures)")
     redrive.add_argument("--limit", type=int, default=500)
     redrive.add_argument("--now", action="store_true", help="deliver them from here instead of the outbox schedule")
+    mail = sub.add_parser("parse-mail", help="what the desk makes of a raw email, as JSON (FILE, or - for stdin)")
+    mail.add_argument("file")
     args = parser.parse_args(argv)
+    if args.command == "parse-mail":
+        return parse_mail(args.file)
     settings = get_settings()
 
     if args.command == "bootstrap":
@@ -103,6 +109,41 @@ def main(argv: list[str] | None = None) -> int:
         print("revoked")
         return 0
     return 2  # pragma: no cover - argparse rejects unknown commands
+
+
+def parse_mail(name: str) -> int:
+    """``parse-mail``: the stable JSON other tools read (keys are only ever added, never renamed)."""
+    import os
+
+    from chalicelib.email_intake import loop_guard
+    from chalicelib.mail.parse import parse_email
+
+    try:
+        raw = sys.stdin.buffer.read() if name == "-" else Path(name).read_bytes()
+    except OSError as exc:
+        print(f"error: {name}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    parsed = parse_email(raw)
+    own = {os.environ.get("SUPPORT_ADDRESS") or ""}
+    print(json.dumps({
+        "from": parsed.from_address,
+        "from_name": parsed.from_name,
+        "to": parsed.to,
+        "cc": parsed.cc,
+        "subject": parsed.subject,
+        "date": parsed.date.isoformat() if parsed.date else None,
+        "reply_text": parsed.reply_text,
+        "full_text": parsed.text,
+        "truncated": parsed.truncated,
+        "attachments": [{"name": a.filename, "type": a.content_type, "size": a.size} for a in parsed.attachments],
+        "charset_fallbacks": parsed.charset_fallbacks,
+        "message_id": parsed.message_id,
+        "in_reply_to": parsed.in_reply_to,
+        "references": parsed.references,
+        "is_delivery_report": parsed.is_delivery_report,
+        "no_acknowledgement_because": loop_guard(parsed, None, own),
+    }, indent=2, ensure_ascii=False))
+    return 0
 
 
 if __name__ == "__main__":
