@@ -25,6 +25,7 @@ from chalicelib.mrkdwn import Mrkdwn, link, md, quote
 from chalicelib.outbox import Attempt, Outbox, PermanentFailure, Step, TransientFailure, step_id
 from chalicelib.tickets import CUSTOMER, TicketService, number_of
 
+ANNOUNCE = "ticket.announce"  # slack_triage's step that makes the thread (named here: no import cycle)
 MIRROR = "email.mirror"
 MIRROR_EVENT = "support_hero_email"
 ACTION_FULL_EMAIL = "email_full"
@@ -92,6 +93,11 @@ class EmailMirror:
         if not ticket.triage_ref:
             if not self.directory.load().settings.triage_channel:
                 return "no-triage-channel"
+            announce = self.outbox.get(step_id(ANNOUNCE, ticket.ticket_id))
+            if announce is not None and announce.state == "failed":
+                # No thread to post in: fail with the hint (retry the post, then this step), not 24 h of retries.
+                raise PermanentFailure("the ticket's triage-channel post failed, so its thread does not exist",
+                                       "retry the triage-channel post first, then this step")
             raise TransientFailure("the ticket's triage-channel post is not there yet")
         channel, _, thread_ts = ticket.triage_ref.partition(":")
         key = str(p["message_key"])

@@ -75,6 +75,11 @@ def document() -> dict[str, Any]:
                                                           "internal": {"type": "boolean"}}}),
                 "responses": {"200": _ok("A replayed request"), "201": _ok("Internal note recorded"),
                               "202": _ok("Reply queued for delivery"), **_ERRORS}}},
+            "/api/tickets/{number}/raw-email": {"get": {
+                "summary": "The raw .eml of one email message: a redirect to a five-minute download",
+                "parameters": [_NUMBER, {"name": "key", "in": "query", "required": True,
+                                         "schema": {"type": "string"}}],
+                "responses": {"302": {"description": "Location: the download"}, **_ERRORS}}},
             "/api/tickets/{number}/handover": {"post": {
                 "summary": "Hand the ticket to another team member with a note", "parameters": [_NUMBER],
                 "requestBody": _json_body({"type": "object", "required": ["to", "note"], "additionalProperties": False,
