@@ -16,6 +16,8 @@ AWS Lambda adapter, plus the worker's DynamoDB requests per event.
 (g) replies     reply extraction over tests/replies/ (+ the shared corpus's talon fixtures): ours vs
                 mail-parser-reply vs email-reply-parser, cases right and cases where customer text was lost
                 (bench/replies.py; --no-replies skips).
+(h) charsets    unlabelled bodies in 12 legacy charsets: the fallback chain with charset-normalizer vs
+                UTF-8 then cp1252 only (bench/charsets.py).
 
 Run: make bench   (or .venv/bin/python -m bench.run --cold-runs 15 --warm-requests 3000)
 """
@@ -332,6 +334,10 @@ def main() -> int:
 
         for line in run_replies().report():
             print(line, flush=True)
+    from bench.charsets import main as run_charsets
+
+    print("(h) charsets", flush=True)
+    run_charsets()
     return 0
 
 
