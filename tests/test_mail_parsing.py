@@ -72,3 +72,51 @@ def test_smtp_ingress_refuses_mail_over_40_mb(moto_endpoint: str, tmp_path: Path
         controller.stop()
     stored = boto3.client("s3").list_objects_v2(Bucket="smtp-size-test").get("Contents", [])
     assert len(stored) == 1  # only the small message
+
+
+# Shapes met in other projects' public suites, each written here in our own words.
+@pytest.mark.parametrize(("text", "reply"), [
+    ("Megvan, köszönöm.\n\nÜgyfélszolgálat <help@example.hu> ezt írta (időpont: 2026. márc. 3., K 10:04):\n"
+     "Kedves Anna,\nküldje el a számot.", "Megvan, köszönöm."),
+    ("Átnéztem, rendben van.\n\n2026. 03. 03. 10:04 keltezéssel, Kovács Béla a következőt írta:\nKérem nézze át.",
+     "Átnéztem, rendben van."),
+    ("Od: Jan Nowak <jan@example.pl>\nWysłano: wtorek, 3 marca 2026 10:04\nTemat: Faktura\n\nDzień dobry,\n"
+     "faktura jest błędna.\n\nDnia 2 marca 2026 10:00 Pomoc <help@example.com> napisał(a):\n> Prosimy o numer.",
+     "Dzień dobry,\nfaktura jest błędna."),
+    ("Noted.\n\nSent from my desk, which beats typing on my phone.", None),
+    ("Danke.\n\n-----Antwort Nachricht-----\nVon: help@example.com", "Danke."),
+    ("Thanks\n\nDate: Tue, 3 Mar 2026 10:04:11 +0100\nTo: help@example.com\n\nOld text", "Thanks"),
+    ("Got it.\n\nDate: Tue, 3 Mar 2026 10:04 From: help@example.com To: Ana Subject: Export\n\nOld text", "Got it."),
+    ("Tak for hjælpen.\n\n3. marts 2026 kl. 10.04 skrev Support <help@example.com>:\n> Hej", "Tak for hjælpen."),
+    ("ok--- On Tue, Mar 3, 2026 at 10:04 AM, help@example.com wrote:\n> Hi", "ok"),
+    ("Fixed, thanks\n\nOn Tue, Mar 3, 2026 at 10:04 AM Support <help@example.com> wrote:\n> See the report at <http://\n"
+     "example.com/report?id=123456789\n> > and tell us.", "Fixed, thanks"),
+    ("Prix de l=E2=80=99export\n", None),
+])
+def test_reply_shapes_from_public_suites(text: str, reply: str | None) -> None:
+    from chalicelib.mail.reply import reply_of
+
+    assert reply_of(text) == (text.strip() if reply is None else reply)
+
+
+@pytest.mark.parametrize(("html", "reply"), [
+    ("Reply<blockquote>Quoted by me</blockquote><div>On Tue, Mar 3, 2026 at 10:04 AM Bob &lt;b@example.com&gt; "
+     "wrote:</div><blockquote>old</blockquote>", "Reply\n\nQuoted by me"),
+    ("<div>Thanks</div><blockquote>old question</blockquote><div>Confidential: for the addressee only.</div>",
+     "Thanks\n\nConfidential: for the addressee only."),
+    ("Look at this:<blockquote class=\"gmail_quote\" style=\"margin:0 0 0 40px\">The docs say X.</blockquote>",
+     "Look at this:\n\nThe docs say X."),
+    ("Reply<div><hr/><div><b>From: bob@example.com</b> <b>Date: Tue, 3 Mar 2026 10:04</b></div>"
+     "<div>Quoted</div></div>", "Reply"),
+])
+def test_html_reply_shapes_from_public_suites(html: str, reply: str) -> None:
+    from chalicelib.mail.reply import extract
+
+    assert extract(None, html).reply_text == reply
+
+
+def test_undeclared_quoted_printable_is_decoded() -> None:
+    raw = (b"From: a@example.fr\r\nSubject: x\r\n\r\nMerci\r\n\r\n"
+           b"Le mar. 3 mars 2026 =C3=A0 10:04, Support <help@exa=\r\nmple.com> a =C3=A9crit :\r\n> Bonjour\r\n")
+    parsed = parse_email(raw)
+    assert parsed.reply_text == "Merci" and "à 10:04" in parsed.text

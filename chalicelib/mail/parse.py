@@ -8,6 +8,7 @@ so no message crashes the handler.
 from __future__ import annotations
 
 import datetime as dt
+import quopri
 import re
 from dataclasses import dataclass, field
 from email import policy
@@ -30,6 +31,9 @@ from chalicelib.mail.text import html_to_text
 
 MAX_TEXT_CHARS = 64 * 1024
 MAX_SCAN_CHARS = 256 * 1024
+_QP_SOFT_BREAK = re.compile(rb"=\r?\n")
+_QP_ESCAPE = re.compile(rb"=[0-9A-F]{2}")
+_UNDECLARED_QP = re.compile(rb"=(?:C[2-9A-F]|D[0-9A-F]|E[0-9A-F])=[89AB][0-9A-F]")  # an escaped UTF-8 sequence
 _MSGID = re.compile(r"<([^<>\s]+)>")
 _SURROGATE = re.compile("[\udc80-\udcff]")
 
@@ -154,6 +158,9 @@ def _payload(part: Message) -> bytes:
     except Exception:  # noqa: BLE001 - a transfer encoding the package cannot undo
         payload = None
     if isinstance(payload, bytes):
+        if part.get("Content-Transfer-Encoding") is None and _UNDECLARED_QP.search(payload) \
+                and (_QP_SOFT_BREAK.search(payload) or len(_QP_ESCAPE.findall(payload)) >= 4):
+            return quopri.decodestring(payload)  # quoted-printable sent without saying so
         return payload
     raw = part.get_payload()
     return raw.encode("utf-8", errors="surrogateescape") if isinstance(raw, str) else b""

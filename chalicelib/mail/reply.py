@@ -41,7 +41,7 @@ _I = re.IGNORECASE
 _ATTRIBUTIONS = [
     (r"On\b", r"\b(?:wrote|sent|writes)(?:\s*:|\s*-{2,})"),
     (r"Le\b", r"\ba\s+[ée]crit\s*:?"),
-    (r"Am\b", r"\bschrieb\b.{0,120}:"),
+    (r"Am\b", r"(?:\bschrieb\b.{0,120}|\bgeschrieben\s*):"),
     (r"Op\b", r"\b(?:schreef|geschreven)\b.{0,120}:"),
     (r"El\b", r"\bescribi[óo]\s*:"),
     (r"Il\b", r"\bha\s+scritto\s*:"),
@@ -57,10 +57,17 @@ _ATTRIBUTION_ENDS = [
     re.compile(r"^.{0,250}\b(?:wrote|schrieb|skrev|kirjoitti|napisał|napisała|написал|написала|написал\(а\)|"
                r"пишет|yazdı|escribió|escreveu|écrit|ha scritto|napsal|napsala)\s*:\s*$", _I),
     re.compile(r"^.{0,250}(?:写道|寫道|작성)\s*[:：]\s*$"),
+    # "15. marts 2026 kl. 11.00 skrev Name <a@b>:" (the verb before the address)
+    re.compile(r"^.{0,120}\d.{0,80}\b(?:skrev|wrote|schrieb|kirjoitti|napisał|napisała|написал|написала|escribió|"
+               r"escreveu|a écrit|ha scritto|schreef|napsal|napsala)\b.{0,120}@.{0,80}:\s*$", _I),
     # "Name <a@b> kirjoitti 3.3.2026 klo 10.04:", "Name <a@b> schrieb am 3. März 2026 um 10:04:"
     re.compile(r"^.{0,200}@.{0,100}\b(?:wrote|schrieb|skrev|kirjoitti|napisał|napisała|написал|написала|"
                r"yazdı|escribió|escreveu|a écrit|ha scritto|napsal|napsala|schreef)\b.{0,60}\d.{0,30}:\s*$", _I),
 ]
+# Wordings no sentence ends with: a date in the line is enough.  Hungarian: "Name <a@b> ezt írta (időpont:
+# 2026. aug. 16., Ke 12:27):", "2026. 01. 05. 14:32 keltezéssel, Name a következőt írta:".
+_DISTINCT_ENDS = re.compile(r"^.{0,250}(?:\bezt írta\b.{0,80}|\ba következőt írta|keltezéssel.{0,120}írta)\s*:\s*$",
+                            _I)
 _OPENERS = [(re.compile(r"^\s*-*\s*" + start, _I), re.compile(r"^\s*-*\s*" + start + r".{0,300}?" + end
                                                               + r"\s*-*\s*$", _I | re.S))
             for start, end in _ATTRIBUTIONS]
@@ -75,7 +82,7 @@ _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _TIME = re.compile(r"\d{1,2}:\d{2}")
 
 _SEPARATOR = re.compile(
-    r"^\s*[-=_*]{2,}\s*(?:Original Message|Reply Message|Original message|Ursprüngliche Nachricht|"
+    r"^\s*[-=_*]{2,}\s*(?:Original Message|Reply Message|Original message|Antwort Nachricht|Ursprüngliche Nachricht|"
     r"Originalnachricht|Oprindelig meddelelse|Opprinnelig melding|Originalmeddelande|Ursprungligt meddelande|"
     r"Message d'origine|Message original|Mensaje original|Messaggio originale|Mensagem original|"
     r"Oorspronkelijk bericht|Origineel bericht|Oryginalna wiadomość|Wiadomość oryginalna|"
@@ -119,6 +126,11 @@ _MOBILE = re.compile(
     r"从我的\s?\S{1,20}发送|发自我的\s?\S{1,20}|寄件自我的\s?\S{1,20}|나의 iPhone에서 보냄)\s*$", _I)
 
 
+def _mobile(line: str) -> bool:
+    """A mobile client's signature line: a short phrase, never a sentence ("Sent from my desk, is ...")."""
+    return bool(_MOBILE.match(line)) and len(line.split()) <= 8 and ", " not in line
+
+
 def _is_quoted(line: str) -> bool:
     return line.lstrip(" ").startswith(">")
 
@@ -151,6 +163,8 @@ def _attribution(lines: list[str], i: int) -> int:
         span = j - i + 1
         if any(whole.match(joined) for whole in openers):
             return span
+        if _DISTINCT_ENDS.match(joined) and re.search(r"\d", joined):
+            return span
         ends = any(p.match(joined) for p in _ATTRIBUTION_ENDS)
         if ends and (_EMAIL.search(joined) or _quote_follows(lines, j + 1)):
             return span
@@ -174,6 +188,13 @@ def _header_block(lines: list[str], i: int) -> int:
     first = _FIELD.match(lines[i])
     if not first:
         return 0
+    # The whole block on one line ("Date: ... From: a@b To: ... Subject: ..."), as HTML often renders it.
+    inline = re.findall(r"(?:^|\s)\*?(From|Date|Sent|To|Subject|Von|Gesendet|An|Betreff|De|Envoyé|À|Objet)\*?\s*:",
+                        lines[i], _I)
+    fields = {f.lower() for f in inline}
+    if "@" in lines[i] and (len(fields) >= 3 or (
+            len(fields) == 2 and "from" in fields and fields & {"date", "sent"} and re.search(r"\d", lines[i]))):
+        return 1
     names = [first.group(1).lower()]
     j = i + 1
     seen_blank = 0
@@ -199,8 +220,9 @@ def _header_block(lines: list[str], i: int) -> int:
     addressed = bool(re.search(r"@|<|\[mailto:", lines[i])) if first.group(1).lower() in _FROM_FIELDS else False
     if has_from and others and (len(set(names)) >= 3 or addressed):
         return max(j - i, 1)
-    if not has_from and len(set(names)) >= 3 and (
-            {"date", "sent", "datum", "gesendet", "envoyé", "enviado", "data", "fecha"} & set(names)):
+    dated = {"date", "sent", "datum", "gesendet", "envoyé", "enviado", "data", "fecha"} & set(names)
+    if not has_from and dated and (len(set(names)) >= 3 or (len(set(names)) >= 2 and any(
+            "@" in lines[k] for k in range(i, j)) and re.search(r"\d", lines[i]))):
         return max(j - i, 1)
     return 0
 
@@ -231,7 +253,7 @@ def _split_shared_line(lines: list[str]) -> list[str]:
         match = re.match(r"^(\S.*?\S)\s+(On\s.{6,250}\bwrote:\s*)$", line)
         if (match and not _is_quoted(line) and re.search(r"\w", match.group(1)) and re.search(r"\d", match.group(2))
                 and not line.lstrip().startswith("On ")):
-            out += [match.group(1), match.group(2)]
+            out += [re.sub(r"\s*-+$", "", match.group(1)), match.group(2)]
         else:
             out.append(line)
     return out
@@ -239,7 +261,7 @@ def _split_shared_line(lines: list[str]) -> list[str]:
 
 def _drop_signatures(section: list[str]) -> list[str]:
     """Mobile signatures go wherever they are; a ``-- `` block goes to the end of the section if short."""
-    kept = [line for line in section if not _MOBILE.match(line)]
+    kept = [line for line in section if not _mobile(line)]
     for k, line in enumerate(kept):
         if (_SIGNATURE_LINE.match(line) or line == SIG) and len(kept) - k <= 12:
             return kept[:k]
@@ -255,9 +277,16 @@ def reply_lines(lines: list[str], subject: str | None = None) -> list[str]:
     cut_anything = False
     while i < n:
         line = lines[i]
-        span = _attribution(lines, i) if line != QUOTE else 1
+        if line == QUOTE:
+            i += 1  # a quote container: its attribution or its quoted lines decide
+            continue
+        span = _attribution(lines, i)
         if not span and _FORWARD.match(line) and not cut_anything:
             return _whole(lines)  # a forward: the forwarded mail is the question
+        top = not cut_anything and not sections and all(_blank(ln) for ln in current)
+        if not span and top and (block := _header_block(lines, i)):
+            i += block  # headers above the mail itself (pasted, or a client's summary): not history
+            continue
         if not span and _separator(lines, i):
             if not cut_anything and subject and _FORWARD_SUBJECT.match(subject):
                 return _whole(lines)
@@ -267,7 +296,7 @@ def reply_lines(lines: list[str], subject: str | None = None) -> list[str]:
             # Skip the attribution, the quote markers and the quoted lines after it.
             j = i + span
             while j < n:
-                if _blank(lines[j]) or _is_quoted(lines[j]) or lines[j] == QUOTE:
+                if _blank(lines[j]) or _is_quoted(lines[j]) or lines[j] == QUOTE or _wrapped_in_quote(lines, j):
                     j += 1
                 elif (more := _attribution(lines, j)) and _quote_follows(lines, j + more):
                     j += more
@@ -291,7 +320,7 @@ def reply_lines(lines: list[str], subject: str | None = None) -> list[str]:
             # Below an attribution, later quoted lines are the same history, answered in between.
             sections.append(current)
             current = []
-            while i < n and (_is_quoted(lines[i]) or lines[i] == QUOTE):
+            while i < n and (_is_quoted(lines[i]) or lines[i] == QUOTE or _wrapped_in_quote(lines, i)):
                 i += 1
             continue
         current.append(line)
@@ -308,8 +337,14 @@ def reply_lines(lines: list[str], subject: str | None = None) -> list[str]:
     return out
 
 
+def _wrapped_in_quote(lines: list[str], i: int) -> bool:
+    """An unquoted line between two quoted ones: a quoted line a client wrapped (a long link)."""
+    return (0 < i < len(lines) - 1 and not _blank(lines[i]) and _is_quoted(lines[i - 1])
+            and _is_quoted(lines[i + 1]))
+
+
 def _whole(lines: list[str]) -> list[str]:
-    return [line for line in lines if line not in MARKERS and not _MOBILE.match(line)]
+    return [line for line in lines if line not in MARKERS and not _mobile(line)]
 
 
 def _all_quoted_from(lines: list[str], i: int) -> bool:
@@ -342,6 +377,27 @@ def extract(plain: str | None, html: str | None, subject: str | None = None) -> 
         return Extracted(full_text=plain_text, reply_text=reply_of(plain_text, subject))
     if not html_text:
         return Extracted(full_text=plain_text, reply_text=reply_of(plain_text, subject))
-    # All quote (a mail that is one blockquote): keep all of it, as the reader sees it.
-    unquoted = _tidy([re.sub(r"^(?:>\s?)+", "", line) for line in lines])
-    return Extracted(full_text=html_text, reply_text=_tidy(reply_lines(lines, subject)) or unquoted)
+    # The "> " of a blockquote was ours, not the sender's: the reply shows as the reader saw it. A mail
+    # that is all quote (one blockquote) keeps all of it.
+    def unquoted(kept: list[str]) -> str:
+        return _tidy([re.sub(r"^(?:>\s?)+", "", line) for line in kept])
+
+    kept = reply_lines(_without_last_blockquote(lines), subject)
+    return Extracted(full_text=html_text, reply_text=unquoted(kept) or unquoted(lines))
+
+
+def _without_last_blockquote(lines: list[str]) -> list[str]:
+    """With no attribution, separator or forward anywhere, an HTML mail's last top-level blockquote is
+    the quoted history (text after it, such as a disclaimer, stays)."""
+    for k in range(len(lines)):
+        if lines[k] in MARKERS or _blank(lines[k]) or _is_quoted(lines[k]):
+            continue
+        if _attribution(lines, k) or _FORWARD.match(lines[k]) or _separator(lines, k):
+            return lines
+    starts = [k for k, line in enumerate(lines) if line == QUOTE and (k == 0 or not _is_quoted(lines[k - 1]))]
+    if not starts:
+        return lines
+    end = starts[-1] + 1
+    while end < len(lines) and (_is_quoted(lines[end]) or lines[end] == QUOTE):
+        end += 1
+    return lines[:starts[-1]] + lines[end:]

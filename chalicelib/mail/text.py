@@ -59,13 +59,13 @@ class _Renderer(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.lines: list[str] = []
         self._words: list[str] = []
-        self._open: list[tuple[str, bool]] = []  # (tag, is a quote level)
+        self._open: list[tuple[str, bool, bool]] = []  # (tag, is a quote level, is Gmail's quote container)
         self._skip = 0
         self._pre = 0
 
     @property
     def _depth(self) -> int:
-        return sum(1 for _, quote in self._open if quote)
+        return sum(1 for _, quote, _ in self._open if quote)
 
     def _flush(self, keep_empty: bool = False) -> None:
         text = " ".join("".join(self._words).split())
@@ -85,12 +85,12 @@ class _Renderer(HTMLParser):
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if self._skip:
             if tag in _SKIP and tag not in _VOID:
-                self._open.append((tag, False))
+                self._open.append((tag, False, False))
                 self._skip += 1
             return
         values = {k.lower(): (v or "") for k, v in attrs}
         if tag in _SKIP:
-            self._open.append((tag, False))
+            self._open.append((tag, False, False))
             self._skip += 1
             return
         if tag == "br":
@@ -107,13 +107,20 @@ class _Renderer(HTMLParser):
         if tag in _VOID:
             return
         landmark = _landmark(tag, values)
+        classes = values.get("class", "").lower().split()
+        gmail_container = tag != "blockquote" and "gmail_quote" in classes
+        # Gmail's own "quote" formatting is a bare blockquote.gmail_quote: the sender's text, indented.
+        formatting = (tag == "blockquote" and "gmail_quote" in classes
+                      and not any(container for _, _, container in self._open))
+        if formatting:
+            landmark = None
         if tag in _PARAGRAPH:
             self._blank()
         elif tag in _BLOCK or landmark:
             self._flush()
         if landmark:
             self._mark(landmark)
-        self._open.append((tag, tag == "blockquote"))
+        self._open.append((tag, tag == "blockquote" and not formatting, gmail_container))
         if tag == "pre":
             self._pre += 1
         if tag == "li":
@@ -129,7 +136,7 @@ class _Renderer(HTMLParser):
     def handle_endtag(self, tag: str) -> None:
         if tag in _VOID:
             return
-        for name, quote in reversed(self._open):
+        for name, quote, _ in reversed(self._open):
             if name == tag:
                 break
             if quote:
@@ -139,7 +146,7 @@ class _Renderer(HTMLParser):
         while self._open:
             if not self._skip and (self._open[-1][0] in _BLOCK or self._open[-1][1]):
                 self._flush()
-            name, _ = self._open.pop()
+            name, _, _ = self._open.pop()
             if name in _SKIP and self._skip:
                 self._skip -= 1
             if name == "pre" and self._pre:
