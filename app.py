@@ -8,10 +8,12 @@ from collections.abc import Callable
 from chalice.app import Chalice, CloudWatchEvent, Rate, SNSEvent, SQSEvent
 
 from chalicelib import bootstrap
-from chalicelib.config import events_queue_name, inbound_mail_topic_name
-from chalicelib.handlers import api, github_events, mail_pages, slack_events
-from chalicelib.jobs import JOBS, Job
-from chalicelib.observability import lambda_middleware
+from chalicelib.ingress import github as github_events
+from chalicelib.ingress import slack as slack_events
+from chalicelib.jobs.registry import JOBS, Job
+from chalicelib.platform.config import events_queue_name, inbound_mail_topic_name
+from chalicelib.platform.observability import lambda_middleware
+from chalicelib.web import api, mail_pages
 
 app = Chalice(app_name="support-hero")
 # Every Lambda (API, worker, email, each scheduled job): Lambda context in the logs, metrics flushed.
@@ -21,31 +23,31 @@ app.register_blueprint(github_events.bp)
 app.register_blueprint(api.bp)
 app.register_blueprint(mail_pages.bp)
 if os.environ.get("SUPPORT_HERO_DEV_CLOCK"):  # `make run` only: the dev clock and schedules on demand
-    from chalicelib.handlers import local
+    from chalicelib.web import local
 
     app.register_blueprint(local.bp)
 
 
 @app.on_sqs_message(queue=events_queue_name(), batch_size=1)
 def on_event(event: SQSEvent) -> None:
-    from chalicelib.handlers.worker import handle_sqs_event
+    from chalicelib.worker import handle_sqs_event
 
     handle_sqs_event(event, bootstrap.services())
 
 
 @app.on_sns_message(topic=inbound_mail_topic_name())
 def on_inbound_email(event: SNSEvent) -> None:
-    from chalicelib.handlers.email_events import handle_sns_event
+    from chalicelib.ingress.email import handle_sns_event
 
     handle_sns_event(event, bootstrap.ingress())
 
 
 def _schedule(job: Job) -> Callable[..., None]:
-    """One scheduled Lambda per job of ``chalicelib.jobs.JOBS``, at its rate (each body runs that job)."""
+    """One scheduled Lambda per job of ``chalicelib.jobs.registry.JOBS``, at its rate (each body runs that job)."""
 
     def handler(event: CloudWatchEvent) -> None:
-        from chalicelib import jobs
-        from chalicelib.observability import logger
+        from chalicelib.jobs import registry as jobs
+        from chalicelib.platform.observability import logger
 
         logger.info("scheduled job finished", extra=jobs.run(job.name, bootstrap.services()))
 

@@ -2,7 +2,7 @@
 the metrics costs per ticket event.
 
 (d) Synthetic tickets over 90 days (seeded, so every run builds the same data) are replayed
-    through the real rules (:func:`chalicelib.metrics_rebuild.replay`: the live path's
+    through the real rules (:func:`chalicelib.desk.metrics_rebuild.replay`: the live path's
     ``changes_for``), their aggregates written to the embedded DynamoDB, one stage per size,
     and rolled up as the ``metrics_rollup`` job does.  Then ``Analytics.report`` over the 90
     days is timed: it reads one summary item per day, not the tickets, so the two sizes should
@@ -58,14 +58,14 @@ def synthetic(n: int, calendar: Any, seed: int = 7) -> list[tuple[Ticket, list[M
 
 def seed(n: int, settings: Any) -> int:
     """Aggregate ``n`` synthetic tickets and write them; returns the number of aggregate items."""
-    from chalicelib.metrics_rebuild import aggregate, replay, write
+    from chalicelib.desk.metrics_rebuild import aggregate, replay, write
 
     deltas = []
     for ticket, conversation in synthetic(n, settings.calendar()):
         deltas.extend(replay(ticket, conversation, settings))
     items = aggregate(deltas)
     write(items)
-    from chalicelib.analytics import roll_up, stale_days
+    from chalicelib.desk.analytics import roll_up, stale_days
 
     for day in stale_days(LAST_DAY):  # what the metrics_rollup job does every 15 minutes
         roll_up(day)
@@ -73,8 +73,8 @@ def seed(n: int, settings: Any) -> int:
 
 
 def query_times(settings: Any, repeats: int) -> tuple[list[float], dict[str, Any]]:
-    from chalicelib.analytics import Analytics
-    from chalicelib.clock import FixedClock
+    from chalicelib.desk.analytics import Analytics
+    from chalicelib.platform.clock import FixedClock
 
     analytics = Analytics(clock=FixedClock(dt.datetime.combine(LAST_DAY, dt.time(18), tzinfo=dt.UTC)))
     first = LAST_DAY - dt.timedelta(days=DAYS - 1)
@@ -90,10 +90,10 @@ def query_times(settings: Any, repeats: int) -> tuple[list[float], dict[str, Any
 def analytics_reads(sizes: tuple[int, ...] = (1000, 50000), repeats: int = 15) -> dict[int, dict[str, Any]]:
     import os
 
-    from chalicelib.config import get_settings, reset_settings
-    from chalicelib.directory import parse_directory
-    from chalicelib.infra import ensure_tables
+    from chalicelib.desk.directory import parse_directory
     from chalicelib.models import bind_models
+    from chalicelib.platform.config import get_settings, reset_settings
+    from chalicelib.platform.infra import ensure_tables
 
     settings = parse_directory((ROOT / "devstack" / "directory.toml").read_text()).settings
     results: dict[int, dict[str, Any]] = {}
@@ -117,12 +117,12 @@ def analytics_reads(sizes: tuple[int, ...] = (1000, 50000), repeats: int = 15) -
 
 def cost_per_event() -> dict[str, dict[str, Any]]:
     """Requests and transaction items (by table) per ticket event, in a warm worker."""
-    from chalicelib.clock import FixedClock
-    from chalicelib.config import get_settings, reset_settings
-    from chalicelib.directory import parse_directory
-    from chalicelib.infra import bootstrap as bootstrap_stage
+    from chalicelib.desk.directory import parse_directory
+    from chalicelib.desk.triage import Change
+    from chalicelib.platform.clock import FixedClock
+    from chalicelib.platform.config import get_settings, reset_settings
+    from chalicelib.platform.infra import bootstrap as bootstrap_stage
     from chalicelib.services import build_services
-    from chalicelib.triage import Change
     from devstack.dbcount import DynamoRequestCounter
 
     reset_settings()

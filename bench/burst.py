@@ -77,7 +77,7 @@ def local_stack(log_path: Path) -> Iterator[dict[str, int]]:
 
 
 def signed_message(n: int, base_ts: int) -> tuple[bytes, dict[str, str]]:
-    from chalicelib.security import slack_signature
+    from chalicelib.platform.security import slack_signature
 
     ts = f"{base_ts}.{n:06d}"
     event = {"type": "message", "user": "U0ACME1", "text": f"Burst question {n}", "ts": ts, "channel": "C0ACME",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 
-from chalicelib.mail.decode import cp1252, decode_text
+from chalicelib.channels.email.decode import cp1252, decode_text
 
 SAMPLES = [
     ("cp1251", "Здравствуйте! После обновления экспорт отчётов в CSV больше не работает, "

@@ -55,7 +55,7 @@ def extractors() -> dict[str, Callable[[bytes], str | None]]:
     from mailparser_reply import EmailReplyParser as Mpr
     from mailparser_reply.constants import MAIL_LANGUAGES
 
-    from chalicelib.mail.parse import parse_email
+    from chalicelib.channels.email.parse import parse_email
 
     mpr = Mpr(languages=list(MAIL_LANGUAGES))
     return {

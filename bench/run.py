@@ -74,7 +74,7 @@ print(json.dumps({"ms": elapsed * 1000, "status": response["statusCode"]}))
 
 
 def signed(body: bytes) -> dict[str, str]:
-    from chalicelib.security import slack_signature
+    from chalicelib.platform.security import slack_signature
 
     ts = str(int(time.time()))
     return {"Content-Type": "application/json", "X-Slack-Request-Timestamp": ts,
@@ -154,8 +154,8 @@ def warm_runs(requests: int) -> dict[str, list[float]]:
 
     import app as ours
     from chalicelib import bootstrap
-    from chalicelib.config import reset_settings
-    from chalicelib.queue import InMemoryEventQueue
+    from chalicelib.platform.config import reset_settings
+    from chalicelib.platform.queue import InMemoryEventQueue
     from devstack.apigw import LambdaContext, proxy_event
 
     logging.getLogger("slack_bolt").setLevel(logging.ERROR)
@@ -196,9 +196,9 @@ def warm_runs(requests: int) -> dict[str, list[float]]:
 
 
 def dynamodb_requests() -> dict[str, int]:
-    from chalicelib.config import get_settings, reset_settings
-    from chalicelib.directory import parse_directory
-    from chalicelib.infra import bootstrap as bootstrap_stage
+    from chalicelib.desk.directory import parse_directory
+    from chalicelib.platform.config import get_settings, reset_settings
+    from chalicelib.platform.infra import bootstrap as bootstrap_stage
     from chalicelib.services import build_services
     from devstack.dbcount import DynamoRequestCounter
 
@@ -273,8 +273,8 @@ def main() -> int:
     sys.path.insert(0, str(ROOT))
     moto, fake, endpoint = start_peers()
     try:
-        from chalicelib.config import get_settings
-        from chalicelib.infra import bootstrap as bootstrap_stage
+        from chalicelib.platform.config import get_settings
+        from chalicelib.platform.infra import bootstrap as bootstrap_stage
 
         bootstrap_stage(get_settings())
         create_bolt_dummy_function()

@@ -15,11 +15,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from chalicelib.clock import Clock, SystemClock
-from chalicelib.config import Settings, get_settings
 from chalicelib.ingress.team import DynamoTeamReader, TeamReader
-from chalicelib.queue import EventQueue, SqsEventQueue
-from chalicelib.secrets import IngressSecrets, SecretReader
+from chalicelib.platform.clock import Clock, SystemClock
+from chalicelib.platform.config import Settings, get_settings
+from chalicelib.platform.queue import EventQueue, SqsEventQueue
+from chalicelib.platform.secrets import IngressSecrets, SecretReader
 
 if TYPE_CHECKING:
     from chalicelib.services import Services

@@ -16,11 +16,11 @@ import json
 import sys
 from pathlib import Path
 
-from chalicelib.clock import SystemClock
-from chalicelib.config import Settings, endpoint_url, get_settings
-from chalicelib.directory import DirectoryError, parse_directory
-from chalicelib.directory_store import DirectoryStore
+from chalicelib.desk.directory import DirectoryError, parse_directory
+from chalicelib.desk.directory_store import DirectoryStore
 from chalicelib.models import bind_models
+from chalicelib.platform.clock import SystemClock
+from chalicelib.platform.config import Settings, endpoint_url, get_settings
 
 
 def _store(settings: Settings) -> DirectoryStore:
@@ -54,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = get_settings()
 
     if args.command == "bootstrap":
-        from chalicelib.infra import bootstrap
+        from chalicelib.platform.infra import bootstrap
 
         print(json.dumps(bootstrap(settings), indent=2))
         return 0
@@ -84,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{info.token_hash}  {info.member_id}  {info.label}")
         return 0
     if args.command == "rebuild-metrics":
-        from chalicelib.metrics_rebuild import rebuild
+        from chalicelib.desk.metrics_rebuild import rebuild
 
         team = store.load().settings
         print(json.dumps(rebuild(team, today=team.calendar().local_date(SystemClock().now()))))
@@ -115,8 +115,8 @@ def parse_mail(name: str) -> int:
     """``parse-mail``: the stable JSON other tools read (keys are only ever added, never renamed)."""
     import os
 
-    from chalicelib.email_intake import loop_guard
-    from chalicelib.mail.parse import parse_email
+    from chalicelib.channels.email.intake import loop_guard
+    from chalicelib.channels.email.parse import parse_email
 
     try:
         raw = sys.stdin.buffer.read() if name == "-" else Path(name).read_bytes()

@@ -15,10 +15,10 @@ import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from chalicelib import messages as m
+from chalicelib.desk.outbox import Attempt, PermanentFailure, Step, classify
+from chalicelib.ingress import messages as m
 from chalicelib.ingress import shapes
-from chalicelib.observability import count, logger
-from chalicelib.outbox import Attempt, PermanentFailure, Step, classify
+from chalicelib.platform.observability import count, logger
 
 if TYPE_CHECKING:
     from chalicelib.services import Services

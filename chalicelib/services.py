@@ -9,34 +9,41 @@ from dataclasses import dataclass
 
 from pynamodb.connection import Connection
 
-from chalicelib.analytics import Analytics
-from chalicelib.aws import AwsClients
-from chalicelib.channels.email import Mailer
-from chalicelib.channels.github import GitHubApi
-from chalicelib.channels.slack import SlackApi
-from chalicelib.claims import Claims
-from chalicelib.clock import Clock, clock_from_environment
-from chalicelib.config import Settings, endpoint_url
-from chalicelib.delivery import OWNER_NOTICE, EmailReplies, GitHubReplies, OwnerNotices, ReplyDelivery, SlackReplies
-from chalicelib.digests import Digests
-from chalicelib.directory_store import DirectoryStore
-from chalicelib.effects import SlackSteps
-from chalicelib.email_intake import ACK, EmailIntake
-from chalicelib.email_mirror import EmailMirror, mail_link_key
-from chalicelib.followups import FollowUps
-from chalicelib.github_intake import GitHubIntake
-from chalicelib.links import LinkStore
+from chalicelib.channels.email.intake import ACK, EmailIntake
+from chalicelib.channels.email.mailer import Mailer
+from chalicelib.channels.github.api import GitHubApi
+from chalicelib.channels.github.intake import GitHubIntake
+from chalicelib.channels.slack.api import SlackApi
+from chalicelib.channels.slack.effects import SlackSteps
+from chalicelib.channels.slack.intake import CONFIRM, SlackIntake
+from chalicelib.channels.slack.mirror import EmailMirror, mail_link_key
+from chalicelib.channels.slack.triage import SlackTriage
+from chalicelib.desk.analytics import Analytics
+from chalicelib.desk.delivery import (
+    OWNER_NOTICE,
+    EmailReplies,
+    GitHubReplies,
+    OwnerNotices,
+    ReplyDelivery,
+    SlackReplies,
+)
+from chalicelib.desk.directory_store import DirectoryStore
+from chalicelib.desk.links import LinkStore
+from chalicelib.desk.outbox import Outbox
+from chalicelib.desk.rotation import RotationStore
+from chalicelib.desk.tickets import DELIVER, TicketService
+from chalicelib.desk.triage import TriageService
+from chalicelib.jobs.claims import Claims
+from chalicelib.jobs.digests import Digests
+from chalicelib.jobs.followups import FollowUps
 from chalicelib.models import bind_models
 from chalicelib.models.tickets import Ticket
-from chalicelib.outbox import Outbox
-from chalicelib.queue import EventQueue, SqsEventQueue
-from chalicelib.rotation import RotationStore
-from chalicelib.secrets import PowertoolsSecrets, SecretReader
-from chalicelib.security import dashboard_key
-from chalicelib.slack_intake import CONFIRM, SlackIntake
-from chalicelib.slack_triage import SlackTriage
-from chalicelib.tickets import DELIVER, TicketService
-from chalicelib.triage import TriageService
+from chalicelib.platform.aws import AwsClients
+from chalicelib.platform.clock import Clock, clock_from_environment
+from chalicelib.platform.config import Settings, endpoint_url
+from chalicelib.platform.queue import EventQueue, SqsEventQueue
+from chalicelib.platform.secrets import PowertoolsSecrets, SecretReader
+from chalicelib.platform.security import dashboard_key
 
 
 @dataclass
@@ -166,8 +173,8 @@ def build_services(
         digests=digests,
         outbox=outbox,
     )
+    from chalicelib.desk.failures import FailureNotices
     from chalicelib.dispatch import EVENT_RETRY, rerun_event
-    from chalicelib.failures import FailureNotices
 
     outbox.register(EVENT_RETRY, lambda attempt: rerun_event(attempt, services))
     outbox.on_failed = FailureNotices(outbox=outbox, delivery=delivery, directory=directory, rotation=rotation)

@@ -70,7 +70,7 @@ def dev_clock_now() -> dt.datetime:
     path = os.environ.get("SUPPORT_HERO_DEV_CLOCK")
     if not path:
         return dt.datetime.now(dt.UTC)
-    from chalicelib.clock import DevClock
+    from chalicelib.platform.clock import DevClock
 
     clock = _DEV_CLOCKS.get(path)
     if clock is None:

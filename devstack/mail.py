@@ -14,7 +14,7 @@ from email import policy
 from email.message import Message
 from email.utils import formatdate, make_msgid
 
-from chalicelib.mail.addresses import parse_mailboxes
+from chalicelib.channels.email.addresses import parse_mailboxes
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from chalicelib.clock import Clock
+    from chalicelib.platform.clock import Clock
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -101,8 +101,8 @@ def run_schedules(services: object, stop: threading.Event, *, tick: float = 2.0,
     (``POST /_local/clock``), so moving the dev clock on two hours runs every job at
     the next tick. A dev clock moved back only restarts the dev-clock count.
     """
-    from chalicelib import jobs
-    from chalicelib.clock import clock_from_environment
+    from chalicelib.jobs import registry as jobs
+    from chalicelib.platform.clock import clock_from_environment
 
     dev = clock or clock_from_environment()
     # Like a rate schedule: the first run comes after one period (on either clock).
@@ -231,9 +231,9 @@ def _start(env: dict[str, str], stop: threading.Event, cleanup: contextlib.ExitS
         os.environ["GITHUB_API_URL"] = fake_github.base_url
         fake_github.set_issue("Codertocat/Hello-World", 1, title="Spelling error in the README file")
 
-    from chalicelib.config import get_settings
-    from chalicelib.directory import parse_directory
-    from chalicelib.infra import bootstrap
+    from chalicelib.desk.directory import parse_directory
+    from chalicelib.platform.config import get_settings
+    from chalicelib.platform.infra import bootstrap
     from chalicelib.services import build_services
 
     check()

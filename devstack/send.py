@@ -20,7 +20,7 @@ import urllib.request
 import uuid
 from pathlib import Path
 
-from chalicelib.security import slack_signature
+from chalicelib.platform.security import slack_signature
 
 DEFAULT_TEXT = "Hello from the sample event"
 
@@ -46,7 +46,7 @@ def stack_now(api: str) -> float:
 
 
 def send_github(args: argparse.Namespace) -> int:
-    from chalicelib.security import github_signature
+    from chalicelib.platform.security import github_signature
 
     repo = {"full_name": "Codertocat/Hello-World"}
     issue = {"number": args.issue, "title": "Spelling error in the README file",

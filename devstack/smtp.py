@@ -26,7 +26,7 @@ MAX_MESSAGE_BYTES = 40 * 1024 * 1024
 def receipt_notification(*, ses_id: str, raw: bytes, envelope_from: str, recipients: list[str], bucket: str,
                          topic_arn: str) -> dict[str, Any]:
     headers = message_from_bytes(raw, policy=policy.compat32)
-    from chalicelib.clock import clock_from_environment
+    from chalicelib.platform.clock import clock_from_environment
 
     now = clock_from_environment().now().isoformat(timespec="milliseconds").replace("+00:00", "Z")
     passed = {"status": "PASS"}

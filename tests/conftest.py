@@ -114,7 +114,7 @@ def fake_github_server() -> Iterator[Any]:
 
 
 def sign(body: bytes, timestamp: int | None = None, secret: str = SIGNING_SECRET) -> dict[str, str]:
-    from chalicelib.security import slack_signature
+    from chalicelib.platform.security import slack_signature
 
     ts = str(timestamp if timestamp is not None else int(time.time()))
     return {
@@ -145,7 +145,7 @@ class Stack:
                         headers: dict[str, str] | None = None) -> Any:
         import uuid
 
-        from chalicelib.security import github_signature
+        from chalicelib.platform.security import github_signature
 
         body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
         h = {"Content-Type": "application/json", "X-GitHub-Event": event,
@@ -169,7 +169,7 @@ class Stack:
         to the email Lambda, then the worker. Returns the SES message id."""
         import uuid
 
-        from chalicelib.config import get_settings
+        from chalicelib.platform.config import get_settings
 
         settings = get_settings()
         ses_id = uuid.uuid4().hex
@@ -200,7 +200,7 @@ class Stack:
                jobs: tuple[str, ...] = ()) -> None:
         """Let dev-clock time pass until ``until``: the queue drained, every outbox step run when it is
         due (the clock jumps to the next due step), and ``jobs`` run every ``every`` on the way."""
-        from chalicelib import jobs as registry
+        from chalicelib.jobs import registry
 
         tick = every or datetime.timedelta(days=365)
         next_jobs = clock.now()
@@ -250,8 +250,8 @@ _queue_ids = itertools.count(1)
 
 @pytest.fixture(scope="session")
 def stage_tables(moto_endpoint: str) -> None:
-    from chalicelib.config import get_settings, reset_settings
-    from chalicelib.infra import ensure_mail, ensure_tables
+    from chalicelib.platform.config import get_settings, reset_settings
+    from chalicelib.platform.infra import ensure_mail, ensure_tables
 
     reset_settings()
     ensure_tables(get_settings())
@@ -266,7 +266,7 @@ def team_directory(**settings: Any) -> Any:
     after-hours acknowledgements unless a test asks (the rotation tests load their own settings)."""
     import dataclasses
 
-    from chalicelib.directory import parse_directory
+    from chalicelib.desk.directory import parse_directory
 
     directory = parse_directory((ROOT / "devstack" / "directory.toml").read_text())
     changed = dataclasses.replace(directory.settings,
@@ -281,8 +281,8 @@ def stack(moto_endpoint: str, fake_slack_server: Any, fake_github_server: Any, s
 
     import app as app_module
     from chalicelib import bootstrap
-    from chalicelib.config import get_settings, reset_settings
-    from chalicelib.infra import ensure_queues
+    from chalicelib.platform.config import get_settings, reset_settings
+    from chalicelib.platform.infra import ensure_queues
     from chalicelib.services import build_services
     from devstack.pump import Pump
 
@@ -323,8 +323,8 @@ def stack(moto_endpoint: str, fake_slack_server: Any, fake_github_server: Any, s
 def timed(stack: Stack) -> Iterator[tuple[Stack, Any]]:
     """The stack with a frozen clock and the dev seed's rotation switched on."""
     from chalicelib import bootstrap
-    from chalicelib.clock import FixedClock
-    from chalicelib.config import get_settings
+    from chalicelib.platform.clock import FixedClock
+    from chalicelib.platform.config import get_settings
     from chalicelib.services import build_services
 
     clock = FixedClock(datetime.datetime(2026, 12, 2, 10, 0, tzinfo=datetime.UTC))  # a Wednesday, open
@@ -340,8 +340,8 @@ def timed(stack: Stack) -> Iterator[tuple[Stack, Any]]:
 def clocked(stack: Stack) -> Iterator[tuple[Stack, Any]]:
     """The stack on a clock the test moves (the fakes answer by it too), without the rotation."""
     from chalicelib import bootstrap
-    from chalicelib.clock import FixedClock
-    from chalicelib.config import get_settings
+    from chalicelib.platform.clock import FixedClock
+    from chalicelib.platform.config import get_settings
     from chalicelib.services import build_services
 
     clock = FixedClock(datetime.datetime(2026, 12, 2, 10, 0, tzinfo=datetime.UTC))  # a Wednesday, open

@@ -167,7 +167,7 @@ def test_an_empty_period_and_bad_questions(timed: tuple[Stack, Any]) -> None:
 
 
 def test_metrics_are_rebuilt_from_the_tickets_exactly(timed: tuple[Stack, Any]) -> None:
-    from chalicelib.metrics_rebuild import rebuild
+    from chalicelib.desk.metrics_rebuild import rebuild
     from chalicelib.models import MetricItem
 
     stack, clock = timed
@@ -177,7 +177,7 @@ def test_metrics_are_rebuilt_from_the_tickets_exactly(timed: tuple[Stack, Any]) 
     before = analytics(stack, query)
 
     def items() -> dict[tuple[str, Any], dict[str, Any]]:
-        from chalicelib.analytics import raw_items
+        from chalicelib.desk.analytics import raw_items
 
         out = {(month, raw["key"]["S"]): raw for month in ("2026-11", "2026-12", "TOTAL")
                for raw in raw_items(month)}
@@ -299,7 +299,7 @@ def test_dashboard_by_signed_link_or_token_and_nothing_else(timed: tuple[Stack, 
 def test_a_dashboard_link_for_a_chosen_period_grants_that_period_only(timed: tuple[Stack, Any]) -> None:
     import re
 
-    from chalicelib.commands import CommandError, parse
+    from chalicelib.channels.slack.commands import CommandError, parse
 
     stack, _clock = timed
     answer = slash(stack, "dashboard 2026-11-23 2026-11-29 week")
@@ -340,7 +340,7 @@ def test_weekly_digest_once_with_the_apis_figures(timed: tuple[Stack, Any]) -> N
 
 
 def run_job(stack: Stack, name: str) -> dict[str, Any]:
-    from chalicelib import jobs
+    from chalicelib.jobs import registry as jobs
 
     return jobs.run(name, stack.services)
 
@@ -358,8 +358,8 @@ def test_rebuild_metrics_command(timed: tuple[Stack, Any], capsys: pytest.Captur
 def test_a_ticket_opened_from_a_thread_counts_its_history_like_a_rebuild(timed: tuple[Stack, Any]) -> None:
     """A :ticket: reaction on a thread that already has answers: first response, replies and a missed
     next-response target are counted when it opens, exactly as rebuild-metrics replays them."""
-    from chalicelib.analytics import raw_items
-    from chalicelib.metrics_rebuild import rebuild
+    from chalicelib.desk.analytics import raw_items
+    from chalicelib.desk.metrics_rebuild import rebuild
     from tests.conftest import team_directory
     from tests.helpers import reaction
 

@@ -37,7 +37,7 @@ def test_requests_without_a_valid_token_are_401(stack: Stack, headers: dict[str,
 
 
 def test_revoked_token_stops_working(stack: Stack) -> None:
-    from chalicelib.security import hash_token
+    from chalicelib.platform.security import hash_token
 
     assert stack.api("GET", "/api/tickets").status_code == 200
     assert stack.services.directory.revoke_token(hash_token("dev-token-ada"))

@@ -12,9 +12,9 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials as BotoCredentials
 
-from chalicelib.awslite import AwsError, Credentials, JsonProtocolClient, sign_v4, sqs_client, ssm_client
-from chalicelib.queue import SqsEventQueue
-from chalicelib.secrets import IngressSecrets, PowertoolsSecrets, SecretMissing
+from chalicelib.platform.awslite import AwsError, Credentials, JsonProtocolClient, sign_v4, sqs_client, ssm_client
+from chalicelib.platform.queue import SqsEventQueue
+from chalicelib.platform.secrets import IngressSecrets, PowertoolsSecrets, SecretMissing
 
 NOW = dt.datetime(2026, 11, 29, 12, 30, 45, tzinfo=dt.UTC)
 

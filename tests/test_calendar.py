@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from chalicelib.calendar import WEEKDAY_NAMES, BusinessCalendar, CalendarError
+from chalicelib.desk.calendar import WEEKDAY_NAMES, BusinessCalendar, CalendarError
 
 LONDON = ZoneInfo("Europe/London")
 HOUR = timedelta(hours=1)

@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 
 import pytest
 
-from chalicelib.dashboard import MARGIN_TOP, format_duration, format_rate, nice_ceiling, render_dashboard, time_step
+from chalicelib.web.dashboard import MARGIN_TOP, format_duration, format_rate, nice_ceiling, render_dashboard, time_step
 from tests.browser import Browser, Page, chromium, serve_html
 
 REPORT: dict[str, Any] = {

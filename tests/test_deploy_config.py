@@ -88,8 +88,8 @@ def test_the_worker_may_read_the_secrets_it_is_configured_with() -> None:
 def test_bootstrap_is_idempotent_and_sets_safety_features(stack: object) -> None:
     import boto3
 
-    from chalicelib.config import get_settings
-    from chalicelib.infra import MAX_RECEIVE_COUNT, bootstrap
+    from chalicelib.platform.config import get_settings
+    from chalicelib.platform.infra import MAX_RECEIVE_COUNT, bootstrap
 
     settings = get_settings()
     first, second = bootstrap(settings), bootstrap(settings)
@@ -105,7 +105,7 @@ def test_bootstrap_is_idempotent_and_sets_safety_features(stack: object) -> None
     import io
     import zipfile
 
-    from chalicelib.infra import email_function_name
+    from chalicelib.platform.infra import email_function_name
 
     code = io.BytesIO()
     with zipfile.ZipFile(code, "w") as z:
@@ -135,8 +135,8 @@ def test_bootstrap_adds_indexes_an_older_table_lacks(stack: object, monkeypatch:
     """An upgrade: the deployed tickets table predates an index; bootstrap adds it without a rebuild."""
     import boto3
 
-    from chalicelib.config import get_settings, reset_settings
-    from chalicelib.infra import ensure_tables
+    from chalicelib.platform.config import get_settings, reset_settings
+    from chalicelib.platform.infra import ensure_tables
 
     monkeypatch.setenv("TABLE_PREFIX", "support-hero-upgrade-")
     reset_settings()
@@ -151,8 +151,8 @@ def test_bootstrap_adds_indexes_an_older_table_lacks(stack: object, monkeypatch:
     finally:
         monkeypatch.delenv("TABLE_PREFIX")
         reset_settings()
-        from chalicelib.config import endpoint_url
         from chalicelib.models import bind_models
+        from chalicelib.platform.config import endpoint_url
 
         settings = get_settings()
         bind_models(table_prefix=settings.table_prefix, region=settings.region, host=endpoint_url("dynamodb"))
@@ -160,7 +160,7 @@ def test_bootstrap_adds_indexes_an_older_table_lacks(stack: object, monkeypatch:
 
 def test_every_job_is_a_scheduled_lambda_with_its_own_least_privilege_policy() -> None:
     import app as app_module
-    from chalicelib.jobs import JOBS
+    from chalicelib.jobs.registry import JOBS
 
     schedules = {s.name: s for s in app_module.app.event_sources if type(s).__name__ == "ScheduledEventConfig"}
     assert set(schedules) == set(JOBS) == set(SCHEDULED)
@@ -186,8 +186,8 @@ def packaged_template(out: Path, stage: str = "dev") -> dict[str, Any]:
 
 
 def test_the_packaged_template_alarms_on_failed_side_effects_worker_failures_and_the_dlq(tmp_path: Path) -> None:
-    from chalicelib.infra import dlq_name
-    from chalicelib.observability import SERVICE, metrics
+    from chalicelib.platform.infra import dlq_name
+    from chalicelib.platform.observability import SERVICE, metrics
 
     makefile = (ROOT / "Makefile").read_text()
     assert makefile.count("chalice package --stage $(STAGE) --merge-template infra/alarms.json") == 2  # lint, package

@@ -17,7 +17,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from chalicelib.clock import FixedClock
+from chalicelib.platform.clock import FixedClock
 from devstack.pump import Pump
 from tests.conftest import ROOT
 from tests.test_local_stack import free_port, wait_for
@@ -119,7 +119,7 @@ def test_pump_holds_back_the_rest_of_a_failed_group(moto_endpoint: str) -> None:
 
 
 def test_schedules_run_when_the_dev_clock_jumps(monkeypatch: pytest.MonkeyPatch) -> None:
-    from chalicelib import jobs
+    from chalicelib.jobs import registry as jobs
     from devstack.run import run_schedules
 
     fake_jobs = {"hourly": jobs.Job("hourly", 60, "h"), "daily": jobs.Job("daily", 1440, "d"),

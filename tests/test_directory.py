@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib.directory import DirectoryError, parse_directory
+from chalicelib.desk.directory import DirectoryError, parse_directory
 from tests.conftest import ROOT
 
 
@@ -44,7 +44,7 @@ def test_invalid_directories_say_what_is_wrong(text: str, error: str) -> None:
 
 
 def test_round_trip_through_storage_rows() -> None:
-    from chalicelib.directory import Directory
+    from chalicelib.desk.directory import Directory
 
     d = parse_directory((ROOT / "devstack" / "directory.toml").read_text())
     assert Directory.from_items(d.to_items()) == d

@@ -232,7 +232,7 @@ def test_whole_email_corpus(stack: Stack) -> None:
     if not files:
         pytest.skip("shared corpus not found beside the project")
     from chalicelib.bootstrap import ingress
-    from chalicelib.handlers.email_events import handle_notification
+    from chalicelib.ingress.email import handle_notification
     from tests.conftest import ses_notification
 
     outcomes: dict[str, str] = {}
@@ -267,8 +267,8 @@ def test_corpus_ses_notifications(stack: Stack, path: Path) -> None:
     """Real SES notifications (SNS envelopes and bare bodies): enqueued, ignored or rejected, never a crash;
     those that carry the email inline go all the way through the worker."""
     from chalicelib.bootstrap import Ingress, ingress
-    from chalicelib.handlers.email_events import handle_notification, parse_notification
-    from chalicelib.queue import InMemoryEventQueue
+    from chalicelib.ingress.email import handle_notification, parse_notification
+    from chalicelib.platform.queue import InMemoryEventQueue
 
     real = ingress()
     queue = InMemoryEventQueue()
@@ -294,8 +294,8 @@ def test_ses_bounce_of_an_agent_reply_is_recorded(stack: Stack) -> None:
     from moto.backends import get_backend
 
     from chalicelib.bootstrap import Ingress, ingress
-    from chalicelib.handlers.email_events import handle_notification
-    from chalicelib.queue import InMemoryEventQueue
+    from chalicelib.ingress.email import handle_notification
+    from chalicelib.platform.queue import InMemoryEventQueue
 
     raw, _ = mail()
     stack.email(raw)

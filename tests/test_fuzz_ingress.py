@@ -166,7 +166,7 @@ class Harness:
                 assert 0 < len(reason["error"]) <= 300, reason
 
     def send(self, call: Callable[[], Any], *, html: bool = False) -> Any:
-        from chalicelib.handlers.worker import process_message
+        from chalicelib.worker import process_message
 
         before = len(self.queue.messages)
         response = call()
@@ -184,9 +184,9 @@ class Harness:
 @pytest.fixture
 def fast(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> Iterator[Harness]:
     from chalicelib import bootstrap
-    from chalicelib.config import get_settings
     from chalicelib.ingress.team import StaticTeam
-    from chalicelib.queue import InMemoryEventQueue
+    from chalicelib.platform.config import get_settings
+    from chalicelib.platform.queue import InMemoryEventQueue
     from chalicelib.services import build_services
     from tests.conftest import team_directory
 
@@ -422,7 +422,7 @@ def github_input(draw: Any) -> tuple[bytes, dict[str, str]]:
     event = draw(st.sampled_from(["issue_comment", "issues", "issues", "issue_comment", "ping", "push", "",
                                   "issues\x00", "é" * 70]))
     delivery = draw(st.sampled_from([str(uuid.UUID(int=draw(st.integers(0, 2**64)))), "", "\u202e", "d" * 300]))
-    from chalicelib.security import github_signature
+    from chalicelib.platform.security import github_signature
 
     headers = {"Content-Type": "application/json", "X-GitHub-Event": event, "X-GitHub-Delivery": delivery,
                "X-Hub-Signature-256": github_signature(GITHUB_SECRET, body)}
@@ -734,8 +734,8 @@ def test_reply_shortcut_refuses_outsiders_before_opening_anything(stack: Stack) 
 
 
 def test_team_reader_reads_the_directory_and_caches(stack: Stack) -> None:
-    from chalicelib.config import get_settings
     from chalicelib.ingress.team import DynamoTeamReader
+    from chalicelib.platform.config import get_settings
 
     now = [0.0]
     settings = get_settings()

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from chalicelib.security import SignatureError, github_signature, verify_github_signature
+from chalicelib.platform.security import SignatureError, github_signature, verify_github_signature
 from tests.conftest import Stack, corpus_dir, load_json
 from tests.helpers import message
 

@@ -98,9 +98,9 @@ def test_unknown_envelope_is_acknowledged_without_work(stack: Stack) -> None:
 
 def test_queue_outage_is_a_503_so_slack_retries(stack: Stack) -> None:
     from chalicelib import bootstrap
-    from chalicelib.awslite import JsonProtocolClient
-    from chalicelib.config import get_settings
-    from chalicelib.queue import SqsEventQueue
+    from chalicelib.platform.awslite import JsonProtocolClient
+    from chalicelib.platform.config import get_settings
+    from chalicelib.platform.queue import SqsEventQueue
 
     ingress = bootstrap.ingress()
     ingress.queue = SqsEventQueue(
@@ -173,8 +173,8 @@ sys.path.insert(0, {str(ROOT)!r})
 os.environ.update(SLACK_SIGNING_SECRET="s", AWS_ACCESS_KEY_ID="a", AWS_SECRET_ACCESS_KEY="b")
 import app
 from chalicelib import bootstrap
-from chalicelib.queue import InMemoryEventQueue
-from chalicelib.security import slack_signature
+from chalicelib.platform.queue import InMemoryEventQueue
+from chalicelib.platform.security import slack_signature
 from devstack.apigw import LambdaContext, proxy_event
 bootstrap.ingress().queue = q = InMemoryEventQueue()
 body = json.dumps({{"type": "event_callback", "event_id": "Ev1", "team_id": "T1",

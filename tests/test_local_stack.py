@@ -410,7 +410,7 @@ def test_make_run_api_digest_and_dashboard_agree(tmp_path: Any) -> None:
         assert seen == {"opened": "3", "solved": "1", "backlog": "2", "median": "45m", "rate": "100 %",
                         "bars": {"email": 1, "github": 1, "slack": 1}}
         # the page's leaderboard is the API's: triaged, first responses, replies, median, solved, targets met
-        from chalicelib.dashboard import format_duration
+        from chalicelib.web.dashboard import format_duration
         assert table == {member: [str(r["triaged"]), str(r["first_responses"]), str(r["replies"]),
                                   format_duration(r["median_first_response"]), str(r["solved"]),
                                   f"{r['targets_met']} / {r['targets_met'] + r['targets_missed']}"]

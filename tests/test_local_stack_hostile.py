@@ -11,7 +11,7 @@ import urllib.parse
 import urllib.request
 from typing import Any
 
-from chalicelib.security import slack_signature
+from chalicelib.platform.security import slack_signature
 from tests.test_local_stack import WEDNESDAY_MORNING, devstack_mail, get, running_stack, set_clock, wait_for
 
 SECRET = "dev-slack-signing-secret"

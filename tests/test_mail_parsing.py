@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from chalicelib.mail.parse import parse_email
-from chalicelib.mail.text import html_to_text, strip_quoted
+from chalicelib.channels.email.html import html_to_text, strip_quoted
+from chalicelib.channels.email.parse import parse_email
 from tests.conftest import corpus_dir
 
 
@@ -94,7 +94,7 @@ def test_smtp_ingress_refuses_mail_over_40_mb(moto_endpoint: str, tmp_path: Path
     ("Prix de l=E2=80=99export\n", None),
 ])
 def test_reply_shapes_from_public_suites(text: str, reply: str | None) -> None:
-    from chalicelib.mail.reply import reply_of
+    from chalicelib.channels.email.reply import reply_of
 
     assert reply_of(text) == (text.strip() if reply is None else reply)
 
@@ -110,7 +110,7 @@ def test_reply_shapes_from_public_suites(text: str, reply: str | None) -> None:
      "<div>Quoted</div></div>", "Reply"),
 ])
 def test_html_reply_shapes_from_public_suites(html: str, reply: str) -> None:
-    from chalicelib.mail.reply import extract
+    from chalicelib.channels.email.reply import extract
 
     assert extract(None, html).reply_text == reply
 

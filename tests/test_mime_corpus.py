@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
-from chalicelib.mail.decode import decode_text, decode_words, is_binary, recover_raw
-from chalicelib.mail.parse import MAX_TEXT_CHARS, ParsedEmail, clean, parse_email
+from chalicelib.channels.email.decode import decode_text, decode_words, is_binary, recover_raw
+from chalicelib.channels.email.parse import MAX_TEXT_CHARS, ParsedEmail, clean, parse_email
 from tests.conftest import corpus_dir
 
 HEAD = b"From: Ana <ana@example.com>\nTo: help@example.com\nSubject: Help\nMessage-ID: <m1@example.com>\n"

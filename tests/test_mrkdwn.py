@@ -1,4 +1,4 @@
-"""The one Slack escaping rule (chalicelib.mrkdwn), as plain functions."""
+"""The one Slack escaping rule (chalicelib.channels.slack.mrkdwn), as plain functions."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from chalicelib.mrkdwn import (
+from chalicelib.channels.slack.mrkdwn import (
     Mrkdwn,
     escape,
     join,

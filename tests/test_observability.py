@@ -21,7 +21,7 @@ from tests.conftest import Stack, ses_notification, sign
 @pytest.fixture(autouse=True)
 def fresh_metrics(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Metrics enabled, and no count left over from another test (Powertools' metric set is process-wide)."""
-    from chalicelib.observability import metrics
+    from chalicelib.platform.observability import metrics
 
     monkeypatch.delenv("POWERTOOLS_METRICS_DISABLED", raising=False)
     monkeypatch.delenv("POWERTOOLS_DEV", raising=False)
@@ -34,7 +34,7 @@ def fresh_metrics(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 def logs() -> Iterator[io.StringIO]:
     """What the Powertools logger writes, formatted as in Lambda (its own handler is bound to the stdout of
     its import, which pytest's capsys does not see)."""
-    from chalicelib.observability import SERVICE, logger
+    from chalicelib.platform.observability import SERVICE, logger
 
     buffer = io.StringIO()
     handler = logging.StreamHandler(buffer)
@@ -85,8 +85,8 @@ def the_record_with(printed: str, name: str) -> dict[str, Any]:
 
 def run_job_as(stack: Stack, job: str, monkeypatch: pytest.MonkeyPatch, *, fail: bool = False) -> None:
     """Invoke a scheduled Lambda the way EventBridge does, with a job body that counts (and maybe fails)."""
-    from chalicelib import jobs
-    from chalicelib.observability import count, logger
+    from chalicelib.jobs import registry as jobs
+    from chalicelib.platform.observability import count, logger
 
     def run(name: str, services: Any) -> dict[str, Any]:
         count("TestJobRan")
@@ -118,14 +118,14 @@ def test_a_bad_slack_signature_is_counted_by_the_api_lambda(
     warning = next(r for r in stdout_records(logs.getvalue()) if r.get("message") == "slack signature rejected")
     assert warning["function_name"] == "api_handler"
     assert warning["function_request_id"]
-    from chalicelib.observability import metrics
+    from chalicelib.platform.observability import metrics
 
     assert not metrics.metric_set  # flushed, not carried into the next invocation
 
 
 def test_an_inbound_email_notification_is_counted_by_the_email_lambda(
         stack: Stack, capsys: pytest.CaptureFixture[str]) -> None:
-    from chalicelib.config import get_settings
+    from chalicelib.platform.config import get_settings
 
     settings = get_settings()
     notification = ses_notification("obs-1", b"Subject: hi\r\n\r\nhello\r\n", settings.mail_bucket, form="inline")
@@ -156,7 +156,7 @@ def test_metrics_are_flushed_when_the_handler_raises(
 def test_the_worker_flushes_through_the_middleware(
         stack: Stack, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     """A message the worker fails on: WorkerFailures, flushed although it raised (it has no flush of its own)."""
-    from chalicelib.handlers import worker
+    from chalicelib import worker
 
     def fail(*args: Any, **kwargs: Any) -> str:
         raise RuntimeError("a bug")
@@ -170,7 +170,7 @@ def test_the_worker_flushes_through_the_middleware(
 
 def test_nothing_counted_prints_nothing_and_does_not_warn(
         stack: Stack, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
-    from chalicelib import jobs
+    from chalicelib.jobs import registry as jobs
 
     monkeypatch.setattr(jobs, "run", lambda name, services: {"job": name, "did": 0})
     with warnings.catch_warnings():
@@ -181,7 +181,7 @@ def test_nothing_counted_prints_nothing_and_does_not_warn(
 
 def test_powertools_metrics_disabled_is_respected(
         stack: Stack, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
-    from chalicelib.observability import metrics
+    from chalicelib.platform.observability import metrics
 
     monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "true")  # the local stack and the benchmark
     run_job_as(stack, "community", monkeypatch)
@@ -191,7 +191,7 @@ def test_powertools_metrics_disabled_is_respected(
 
 def test_a_failing_flush_neither_fails_the_invocation_nor_keeps_the_counts(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    from chalicelib import observability
+    from chalicelib.platform import observability
 
     def broken(raise_on_empty_metrics: bool = False) -> None:
         raise ValueError("serialisation failed")

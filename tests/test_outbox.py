@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from chalicelib.outbox import FIRST_DELAY, GIVE_UP_AFTER, MAX_DELAY, backoff
+from chalicelib.desk.outbox import FIRST_DELAY, GIVE_UP_AFTER, MAX_DELAY, backoff
 from tests.conftest import Stack, sign, team_directory
 from tests.helpers import message, reaction
 from tests.test_email import mail
@@ -247,7 +247,7 @@ def test_redrive_replays_every_failure(clocked: tuple[Stack, Any]) -> None:
 
 
 def test_the_heros_app_home_lists_what_could_not_be_delivered(clocked: tuple[Stack, Any]) -> None:
-    from chalicelib.slack_triage import home_step
+    from chalicelib.channels.slack.triage import home_step
 
     stack, _ = clocked
     services = stack.services

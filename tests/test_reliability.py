@@ -106,7 +106,7 @@ def test_reply_to_a_missing_channel_fails_at_once_and_says_so(clocked: tuple[Sta
 def test_crash_after_posting_does_not_post_twice(clocked: tuple[Stack, Any]) -> None:
     """A worker posts the confirmation and dies before recording it; its lease expires; the retry
     finds the tagged post in the thread instead of posting again."""
-    from chalicelib.slack_intake import CONFIRMATION_EVENT
+    from chalicelib.channels.slack.intake import CONFIRMATION_EVENT
 
     stack, clock = clocked
     services = stack.services

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.mail.parse import parse_email
+from chalicelib.channels.email.parse import parse_email
 from tests.conftest import corpus_dir
 from tests.reply_scoring import load_cases, load_talon, report, run, share_right
 

@@ -42,7 +42,7 @@ def say(stack: Stack, clock: Any, text: str, user: str = "U0ACME1", channel: str
 
 
 def run(stack: Stack, name: str) -> dict[str, Any]:
-    from chalicelib import jobs
+    from chalicelib.jobs import registry as jobs
 
     result = jobs.run(name, stack.services)
     stack.drain()  # deliveries the job queued
@@ -84,7 +84,7 @@ def hero_command(stack: Stack, text: str, user: str = ADA) -> str:
 
 # -- the rotation as a pure function ----------------------------------------------------------
 def test_hero_for_any_day_is_a_function_of_the_configuration() -> None:
-    from chalicelib.rotation import hero_of, sprint_dates, sprint_of
+    from chalicelib.desk.rotation import hero_of, sprint_dates, sprint_of
 
     settings = team_directory(rotation_roster=("ada", "bo")).settings
     assert sprint_of(settings, dt.date(2026, 11, 16)) == 1
@@ -98,7 +98,7 @@ def test_hero_for_any_day_is_a_function_of_the_configuration() -> None:
 
 
 def test_directory_rejects_bad_time_settings() -> None:
-    from chalicelib.directory import DirectoryError, parse_directory
+    from chalicelib.desk.directory import DirectoryError, parse_directory
 
     base = '[[members]]\nid = "ada"\nname = "Ada"\navatar_url = "x"\nslack_user_id = "U1"\n'
     for extra, error in (

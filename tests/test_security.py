@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib.security import SignatureError, hash_token, slack_signature, verify_slack_signature
+from chalicelib.platform.security import SignatureError, hash_token, slack_signature, verify_slack_signature
 from tests.conftest import corpus_dir
 
 # Slack's documented example (api.slack.com/authentication/verifying-requests-from-slack).

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from chalicelib.email_intake import sender_authenticated
-from chalicelib.mail.addresses import parse_mailboxes
-from chalicelib.mail.parse import parse_email
+from chalicelib.channels.email.addresses import parse_mailboxes
+from chalicelib.channels.email.intake import sender_authenticated
+from chalicelib.channels.email.parse import parse_email
 from tests.conftest import Stack
 
 HERO = "U0HERO2"  # Bo: the Support Hero on Wednesday 2 December 2026 (sprint 2 of the dev rotation)
@@ -201,7 +201,7 @@ def test_outbound_headers_hold_customer_text_on_one_line() -> None:
     from email import policy
     from email.parser import BytesParser
 
-    from chalicelib.channels.email import Mailer
+    from chalicelib.channels.email.mailer import Mailer
 
     mailer = Mailer(ses=lambda: None, region="us-east-1", support_address="hey@example.com")
     msg = mailer.build(to="eve@acme.example", to_name="Eve\r\nBcc: victim@evil.example",

@@ -199,7 +199,7 @@ def test_same_event_twice_in_flight_makes_one_ticket(stack: Stack) -> None:
     second read "no ticket yet" before the first wrote. The conditional write decides: one ticket,
     one confirmation. (Interleaved deterministically: the embedded AWS does not isolate truly
     simultaneous writes the way DynamoDB does, so real threads would test moto, not us.)"""
-    from chalicelib.config import get_settings
+    from chalicelib.platform.config import get_settings
     from chalicelib.services import build_services
 
     community_question(stack)

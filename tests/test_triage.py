@@ -65,7 +65,7 @@ def test_concurrent_edits_one_wins(one_ticket: Stack) -> None:
 
     (Run in sequence with two stale copies: the embedded AWS does not isolate truly simultaneous
     transactions the way DynamoDB does, so real threads would test moto, not us.)"""
-    from chalicelib.triage import Change, Conflict
+    from chalicelib.desk.triage import Change, Conflict
 
     services = one_ticket.services
     first = services.tickets.find("slack:C0ACME:1700000000.000100")

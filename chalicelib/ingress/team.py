@@ -1,6 +1,6 @@
 """Who is on the team, read by the ingress without PynamoDB: one Query of the directory's ``DIR``
-partition through :mod:`chalicelib.awslite` (DynamoDB speaks the JSON 1.0 protocol), cached per
-container like :class:`chalicelib.directory_store.DirectoryStore` caches the whole directory."""
+partition through :mod:`chalicelib.platform.awslite` (DynamoDB speaks the JSON 1.0 protocol), cached per
+container like :class:`chalicelib.desk.directory_store.DirectoryStore` caches the whole directory."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from chalicelib.awslite import JsonProtocolClient, dynamodb_client
+from chalicelib.platform.awslite import JsonProtocolClient, dynamodb_client
 
 DIRECTORY_PARTITION = "DIR"  # chalicelib.models.directory.DIRECTORY_PARTITION (not imported: PynamoDB)
 MEMBER_PREFIX = "member#"  # the sort keys of team members (Directory.to_items)

@@ -1,4 +1,4 @@
-"""Daily aggregates kept as tickets change (chalicelib.analytics): no business rules here.
+"""Daily aggregates kept as tickets change (chalicelib.desk.analytics): no business rules here.
 
 Partition ``month`` ("2026-11") holds that month's days; sort key ``key`` is
 ``<YYYY-MM-DD>#cell#<channel>#<tier>`` or ``<YYYY-MM-DD>#agent#<member id>``, so a
@@ -46,4 +46,4 @@ class MetricItem(Model):
     summary = UnicodeAttribute(null=True)
     # Durations (business seconds) are histograms in attributes the model does not declare:
     # ``frt_<bucket>`` / ``resolution_<bucket>`` counts and ``frt_sum`` / ``resolution_sum``
-    # (chalicelib.analytics.bucket_of); chalicelib.analytics reads them as raw items.
+    # (chalicelib.desk.analytics.bucket_of); chalicelib.desk.analytics reads them as raw items.

@@ -1,7 +1,7 @@
 """The outbox: one item per side effect (a post, a DM, an email, a comment, an App Home refresh).
 
 Written in the same DynamoDB transaction as the ticket change that causes it, then delivered by
-:mod:`chalicelib.outbox`.  Two sparse indexes, so neither the dispatcher nor the failures list
+:mod:`chalicelib.desk.outbox`.  Two sparse indexes, so neither the dispatcher nor the failures list
 ever scans:
 
 * ``by_due``: ``queue = "DUE"`` while the step waits or runs, ordered by ``due_at`` (epoch

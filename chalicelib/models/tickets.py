@@ -134,7 +134,7 @@ class Ticket(Model):
     listing = UnicodeAttribute(null=True)
     unassigned = UnicodeAttribute(null=True)
     awaiting = UnicodeAttribute(null=True)
-    # Response-time target (chalicelib.sla): the current one while the customer waits.
+    # Response-time target (chalicelib.desk.sla): the current one while the customer waits.
     due_kind = UnicodeAttribute(null=True)  # first | next
     due_since = UTCDateTimeAttribute(null=True)  # when its clock started
     due_at = UTCDateTimeAttribute(null=True)

@@ -1,0 +1,152 @@
+"""Triage: status, priority, owner, tags and hand-over, with optimistic locking and an audit trail.
+
+Every change is one transaction: the ticket update, conditioned on the version the agent
+saw (a stale version is a :class:`Conflict`, nothing is overwritten), and one audit entry
+per changed field (a ``Message`` with role ``audit``: who changed what, when).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from pynamodb.connection import Connection
+from pynamodb.exceptions import TransactWriteError
+from pynamodb.expressions.update import Action
+from pynamodb.transactions import TransactWrite
+
+from chalicelib.desk import analytics, sla
+from chalicelib.desk.directory import PRIORITIES, Directory, TeamMember
+from chalicelib.desk.outbox import Outbox, Step
+from chalicelib.desk.tickets import (
+    CLOSED,
+    SOLVED,
+    STATUSES,
+    UNSOLVED,
+    InvalidInput,
+    TicketError,
+    awaiting_of,
+    message_key,
+)
+from chalicelib.models.outbox import OutboxItem
+from chalicelib.models.tickets import Message, Ticket
+from chalicelib.platform.clock import Clock
+
+AUDIT = "audit"
+MAX_TAGS = 20
+
+
+class Conflict(TicketError):
+    """The ticket changed since the agent read it (HTTP 409)."""
+
+
+@dataclass(frozen=True)
+class Change:
+    status: str | None = None
+    priority: str | None = None
+    assignee: str | None = None  # a member id; "" to unassign
+    tags: tuple[str, ...] | None = None
+    note: str | None = None  # hand-over note
+
+    def validate(self, directory: Directory) -> None:
+        if self.status is not None and self.status not in STATUSES:
+            raise InvalidInput(f"status must be one of {', '.join(STATUSES)}")
+        if self.priority is not None and self.priority not in PRIORITIES:
+            raise InvalidInput(f"priority must be one of {', '.join(PRIORITIES)}")
+        if self.assignee and directory.member(self.assignee) is None:
+            raise InvalidInput(f"no team member '{self.assignee}'")
+        if self.tags is not None:
+            if len(self.tags) > MAX_TAGS or any(not t or len(t) > 50 or " " in t for t in self.tags):
+                raise InvalidInput(f"tags: at most {MAX_TAGS}, each 1-50 characters without spaces")
+
+
+class TriageService:
+    def __init__(self, *, clock: Clock, connection: Connection, outbox: Outbox | None = None) -> None:
+        self.clock = clock
+        self._connection = connection
+        self.outbox = outbox or Outbox(clock)
+
+    def apply(self, ticket: Ticket, actor: TeamMember, change: Change, directory: Directory, *,
+              expected_version: int | None,
+              effects: Callable[[Ticket], Sequence[Step]] | None = None) -> tuple[Ticket, list[str]]:
+        """Apply ``change`` in one transaction with the side effects it causes (``effects`` of the changed
+        ticket: refresh its Slack message, tell the new owner); returns the updated ticket and what
+        changed (empty: nothing to do, and no side effect)."""
+        change.validate(directory)
+        if expected_version is not None and int(ticket.version or 0) != expected_version:
+            raise Conflict(f"ticket #{ticket.number} is at version {ticket.version}, not {expected_version}")
+        now = self.clock.now()
+        actions: list[Action] = []
+        changes: list[str] = []
+        snapshot = analytics.Snapshot.of(ticket)
+
+        def put(name: str, attr: Any, new: Any) -> None:
+            """Set an attribute (``None``, ``""`` or an empty set remove it)."""
+            if new == getattr(ticket, name):
+                return
+            actions.append(attr.set(new) if new not in (None, "", set()) else attr.remove())
+            setattr(ticket, name, new if new not in ("", set()) else None)
+
+        def field(name: str, attr: Any, new: Any, label: str | None = None) -> None:
+            """Set an attribute the agent changed, and say so in the audit trail."""
+            old = getattr(ticket, name)
+            if new != old:
+                put(name, attr, new)
+                changes.append(label or f"{name}: {old or '—'} → {new or '—'}")
+
+        status = change.status if change.status is not None else ticket.status
+        assignee = (change.assignee or None) if change.assignee is not None else ticket.assignee
+        if change.status is not None and change.status != ticket.status:
+            field("status", Ticket.status, change.status)
+            put("status_changed_at", Ticket.status_changed_at, now)
+            put("solved_at", Ticket.solved_at,
+                now if change.status == SOLVED else (ticket.solved_at if change.status == CLOSED else None))
+        if change.priority is not None:
+            field("priority", Ticket.priority, change.priority)
+        if change.assignee is not None:
+            label = f"owner: {ticket.assignee or '—'} → {assignee or '—'}"
+            if change.note:
+                label = f"handed over from {ticket.assignee or '—'} to {assignee or '—'}: {change.note}"
+            field("assignee", Ticket.assignee, assignee, label=label)
+        if change.tags is not None:
+            new_tags, old_tags = set(change.tags), set(ticket.tags or ())
+            if new_tags != old_tags:
+                added, removed = sorted(new_tags - old_tags), sorted(old_tags - new_tags)
+                field("tags", Ticket.tags, new_tags or None,
+                      label="tags: " + " ".join([f"+{t}" for t in added] + [f"-{t}" for t in removed]))
+        put("unassigned", Ticket.unassigned, "OPEN" if status in UNSOLVED and not assignee else None)
+        put("awaiting", Ticket.awaiting, awaiting_of(ticket))
+        for name, value in sla.target_fields(ticket, directory.settings).items():
+            put(name, getattr(Ticket, name), value)  # solving stops the clock; reopening starts one
+        if not changes:
+            return ticket, []
+        actions.append(Ticket.updated_at.set(now))
+        metrics = analytics.changes_for(snapshot, ticket, settings=directory.settings, at=now, actor=actor.id,
+                                        triage=True)
+        if actor.id not in snapshot.triaged_by and actor.id not in analytics.NOT_PEOPLE:
+            actions.append(Ticket.triaged_by.add({actor.id}))
+        steps = list(effects(ticket)) if effects else []
+        try:
+            with TransactWrite(connection=self._connection) as tx:
+                tx.update(ticket, actions=actions)
+                analytics.add_to_transaction(tx, metrics)  # once: conditioned on the version we read
+                for i, text in enumerate(changes):
+                    at = now + dt.timedelta(milliseconds=i)  # keys sort by ms: keep the order
+                    tx.save(Message(ticket.ticket_id, message_key(at, f"audit:{uuid.uuid4().hex}"), role=AUDIT,
+                                    author_id=actor.id, author_name=actor.name, text=text, channel="system",
+                                    created_at=at))
+                for step in steps:
+                    tx.save(self.outbox.item(step), condition=OutboxItem.step_id.does_not_exist())
+        except TransactWriteError as exc:
+            if "ConditionalCheckFailed" in [r.code if r else None for r in exc.cancellation_reasons]:
+                raise Conflict(f"ticket #{ticket.number} changed meanwhile; reload and try again") from exc
+            raise
+        self.outbox.written(steps)
+        ticket.version = int(ticket.version or 0) + 1
+        ticket.updated_at = now
+        if actor.id not in analytics.NOT_PEOPLE:
+            ticket.triaged_by = set(ticket.triaged_by or ()) | {actor.id}
+        return ticket, changes

@@ -1,1 +1,0 @@
-"""The email channel: parsing, loop guards, threading and outbound mail."""
