@@ -28,16 +28,22 @@ from chalicelib.desk.delivery import (
     SlackReplies,
 )
 from chalicelib.desk.directory_store import DirectoryStore
+from chalicelib.desk.events import (
+    MessageAdded,
+    QuestionAsked,
+    TeamReplied,
+    TicketOpened,
+    UnverifiedTeamMail,
+)
 from chalicelib.desk.links import LinkStore
 from chalicelib.desk.outbox import Outbox
 from chalicelib.desk.rotation import RotationStore
-from chalicelib.desk.tickets import DELIVER, TicketService
+from chalicelib.desk.tickets import CUSTOMER, DELIVER, TicketService
 from chalicelib.desk.triage import TriageService
 from chalicelib.jobs.claims import Claims
 from chalicelib.jobs.digests import Digests
 from chalicelib.jobs.followups import FollowUps
 from chalicelib.models import bind_models
-from chalicelib.models.tickets import Ticket
 from chalicelib.platform.aws import AwsClients
 from chalicelib.platform.clock import Clock, clock_from_environment
 from chalicelib.platform.config import Settings, endpoint_url
@@ -120,27 +126,32 @@ def build_services(
                                clock=clock, rotation=rotation, mirror=mirror,
                                link_key=lambda: dashboard_key(reader.get("SLACK_SIGNING_SECRET")))
 
-    def opened(ticket: Ticket) -> None:
-        """After any ticket opens (or a retry finds it open): route it to the Hero, acknowledge it out of
-        hours; each once.  (Its confirmation or triage post was written with it: ``tickets.on_opened``.)"""
-        followups.after_open(ticket)
     email_intake = EmailIntake(
         tickets=tickets, directory=directory, clock=clock, get_object=aws.get_object, put_object=aws.put_object,
         mailer=mailer, support_address=settings.support_address, mail_bucket=settings.mail_bucket,
-        ack_enabled=settings.email_ack_enabled, on_opened=opened, on_unverified=followups.unverified_sender,
-        mirror=mirror.effects,
+        ack_enabled=settings.email_ack_enabled,
     )
     slack_intake = SlackIntake(tickets=tickets, directory=directory, slack=slack,
-                               home=lambda event: slack_triage.home_opened(event).action,
-                               on_opened=followups.after_open, followups=followups)
+                               home=lambda event: slack_triage.home_opened(event).action)
     delivery = ReplyDelivery(tickets=tickets, channels={
         "slack": SlackReplies(slack=slack, directory=directory),
         "email": EmailReplies(tickets=tickets, directory=directory, mailer=mailer),
         "github": GitHubReplies(github),
     })
     owner_notices = OwnerNotices(tickets=tickets, directory=directory, outbox=outbox)
-    # "Ticket opened": the confirmation (Slack) or the triage-channel post (email, GitHub), in its transaction.
-    tickets.on_opened.extend([slack_intake.opened_effects, slack_triage.opened_effects])
+    # "Ticket opened": the confirmation (Slack) or the triage-channel post (email, GitHub), in its transaction;
+    # after it, routing to the Hero and the out-of-hours notice (each once, whatever the redeliveries).
+    events = tickets.events
+    events.on(TicketOpened, lambda e: slack_intake.opened_effects(e.ticket), steps=True)
+    events.on(TicketOpened, lambda e: slack_triage.opened_effects(e.ticket), steps=True)
+    events.on(TicketOpened, lambda e: mirror.effects(e.ticket, e.first_key, CUSTOMER) if e.first_key else [],
+              steps=True)
+    events.on(MessageAdded, lambda e: mirror.effects(e.ticket, e.message_key, e.role), steps=True)
+    events.on(TicketOpened, lambda e: followups.after_open(e.ticket))
+    events.on(UnverifiedTeamMail, lambda e: followups.unverified_sender(e.ticket, e.address, e.verdicts,
+                                                                         e.delivery_id))
+    events.on(QuestionAsked, lambda e: followups.watch_question(e.channel, e.ts, e.user, e.text, directory.load()))
+    events.on(TeamReplied, lambda e: followups.team_replied(e.channel, e.thread_ts))
     SlackSteps(slack=slack, directory=directory.load, outbox=outbox, clock=clock).register()
     slack_triage.register()
     mirror.register()
@@ -161,8 +172,7 @@ def build_services(
         aws=aws,
         email_intake=email_intake,
         links=links,
-        github_intake=GitHubIntake(tickets=tickets, directory=directory, links=links, github=github,
-                                   on_opened=opened),
+        github_intake=GitHubIntake(tickets=tickets, directory=directory, links=links, github=github),
         triage=triage,
         owner_notices=owner_notices,
         slack_triage=slack_triage,

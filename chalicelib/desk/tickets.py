@@ -34,6 +34,7 @@ from pynamodb.transactions import TransactWrite
 from chalicelib.desk import analytics, sla
 from chalicelib.desk.directory import TeamMember
 from chalicelib.desk.directory_store import DirectoryStore
+from chalicelib.desk.events import Events, MessageAdded, TicketOpened
 from chalicelib.desk.links import LinkStore, issues_in
 from chalicelib.desk.outbox import Outbox, Step
 from chalicelib.models.outbox import OutboxItem
@@ -227,13 +228,13 @@ def awaiting_of(ticket: Ticket) -> str | None:
 
 class TicketService:
     def __init__(self, *, clock: Clock, directory: DirectoryStore, connection: Connection,
-                 links: LinkStore | None = None, outbox: Outbox | None = None) -> None:
+                 links: LinkStore | None = None, outbox: Outbox | None = None, events: Events | None = None) -> None:
         self.clock = clock
+        self.events = events or Events()
         self.directory = directory
         self._connection = connection
         self.links = links
         self.outbox = outbox or Outbox(clock)
-        self.on_opened: list[OpenedEffects] = []
 
     def _save_steps(self, tx: TransactWrite, steps: Sequence[Step]) -> None:
         for step in steps:
@@ -303,6 +304,7 @@ class TicketService:
         """
         existing = self.find(cmd.ticket_id)
         if existing is not None:
+            self.events.publish(TicketOpened(existing, created=False, first_key=cmd.first.key))
             return OpenResult(existing, created=False)
         number = self.directory.next_ticket_number()
         now = self.clock.now()
@@ -336,8 +338,8 @@ class TicketService:
         ticket.updated_at = now
         ticket.message_count = len(messages)
         in_tx, later = messages[:IMPORT_IN_TRANSACTION], messages[IMPORT_IN_TRANSACTION:]
-        steps = [step for subscriber in [*self.on_opened, *([effects] if effects else [])]
-                 for step in subscriber(ticket)]
+        steps = [*self.events.steps(TicketOpened(ticket, first_key=cmd.first.key)),
+                 *(effects(ticket) if effects else [])]
         try:
             with self._tx() as tx:
                 tx.save(ticket, condition=Ticket.ticket_id.does_not_exist())
@@ -360,6 +362,7 @@ class TicketService:
                 logger.info("ticket already opened by another worker", extra={"ticket_id": cmd.ticket_id})
                 winner = self.find(cmd.ticket_id)
                 if winner is not None:
+                    self.events.publish(TicketOpened(winner, created=False, first_key=cmd.first.key))
                     return OpenResult(winner, created=False)
             raise
         if later:
@@ -371,6 +374,7 @@ class TicketService:
         logger.info("ticket opened", extra={"ticket_number": number, "source": cmd.channel})
         for m in messages:
             self._autolink(ticket, m.text)
+        self.events.publish(TicketOpened(ticket, created=True, first_key=cmd.first.key))
         return OpenResult(ticket, created=True)
 
     def tombstone(self, ticket_id: str) -> bool:
@@ -477,6 +481,7 @@ class TicketService:
                 if value != before[name]:
                     actions.append(attr.set(value) if value is not None else attr.remove())
             item = self._message_item(ticket.ticket_id, m)
+            steps = [*effects, *self.events.steps(MessageAdded(ticket, m.key, m.role, m.channel))]
             try:
                 with self._tx() as tx:
                     if idempotency_ref:
@@ -488,7 +493,7 @@ class TicketService:
                     tx.save(item, condition=Message.message_key.does_not_exist())
                     tx.update(ticket, actions=actions)
                     analytics.add_to_transaction(tx, metrics)  # once: the message is new, the version ours
-                    self._save_steps(tx, effects)
+                    self._save_steps(tx, steps)
             except TransactWriteError as exc:
                 reasons = _reasons(exc)
                 n_puts = 2 if idempotency_ref else 1  # then the ticket's update, then the metrics (no condition)
@@ -503,7 +508,7 @@ class TicketService:
                     ticket = fresh
                     continue
                 raise
-            self.outbox.written(effects)
+            self.outbox.written(steps)
             ticket.message_count = int(ticket.message_count or 0) + 1
             ticket.version = int(ticket.version or 0) + 1
             ticket.updated_at = now

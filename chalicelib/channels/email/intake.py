@@ -29,6 +29,7 @@ from chalicelib.channels.email.mailer import Mailer, reply_address, reply_subjec
 from chalicelib.channels.email.parse import ParsedEmail, parse_email
 from chalicelib.desk.directory import Directory
 from chalicelib.desk.directory_store import DirectoryStore
+from chalicelib.desk.events import UnverifiedTeamMail
 from chalicelib.desk.outbox import Attempt, PermanentFailure, Step, step_id
 from chalicelib.desk.tickets import (
     AGENT,
@@ -138,21 +139,15 @@ class EmailIntake:
         put_object: Callable[[str, str, bytes, str], None],
         mailer: Callable[[], Mailer],
         support_address: str | None,
-        on_opened: Callable[[Ticket], None] | None = None,
-        on_unverified: Callable[[Ticket, str, dict[str, Any], str], None] | None = None,
-        mirror: Callable[[Ticket, str, str], list[Step]] | None = None,
         mail_bucket: str,
         ack_enabled: bool,
     ) -> None:
-        self.on_unverified = on_unverified
-        self.mirror = mirror or (lambda ticket, key, role: [])
         self.tickets = tickets
         self.directory = directory
         self.clock = clock
         self.get_object = get_object
         self.put_object = put_object
         self.mailer = mailer
-        self.on_opened = on_opened
         self.support_address = support_address
         self.mail_bucket = mail_bucket
         self.ack_enabled = ack_enabled
@@ -261,8 +256,7 @@ class EmailIntake:
                 new = NewMessage(**{**new.__dict__, "author_id": member.id, "author_name": member.name})
             elif unverified:
                 new = NewMessage(**{**new.__dict__, "moves_state": False})
-            result = self.tickets.append(ticket, new, idempotency_ref=own_ref,
-                                         effects=self.mirror(ticket, new.key, new.role))
+            result = self.tickets.append(ticket, new, idempotency_ref=own_ref)
             if result.message is not None:
                 self._attach(ticket.ticket_id, result.message, parsed, message, ses_id)
             self._flag_auth(result.ticket, verdicts, unverified)
@@ -276,8 +270,7 @@ class EmailIntake:
         count("InboundEmailsUnverifiedTeamAddress")
         logger.warning("mail claims a team address but is not authenticated",
                        extra={"ticket_number": ticket.number, "delivery_id": ses_id})
-        if self.on_unverified is not None:
-            self.on_unverified(ticket, str(parsed.from_address), verdicts, ses_id)
+        self.tickets.events.publish(UnverifiedTeamMail(ticket, str(parsed.from_address), verdicts, ses_id))
 
     def _token(self, address: str) -> str | None:
         if not self.support_address or "@" not in address:
@@ -384,14 +377,11 @@ class EmailIntake:
             tags=(("auto-submitted",) if auto else ()) + flags,
             refs=tuple(r for r in (own_ref if own_ref != ticket_id else None, f"email-token:{token}") if r),
         )
-        result = self.tickets.open(cmd, effects=lambda t: self._acknowledgement(t, parsed, directory)
-                                   + self.mirror(t, first.key, CUSTOMER))
+        result = self.tickets.open(cmd, effects=lambda t: self._acknowledgement(t, parsed, directory))
         ticket = result.ticket
         if result.created:
             for m in self.tickets.conversation(ticket)[:1]:
                 self._attach(ticket_id, m, parsed, message, ses_id)
-        if self.on_opened is not None:
-            self.on_opened(ticket)  # idempotent: a retry after a failure here still announces once
         if unverified:
             self._tell_unverified(ticket, parsed, verdicts, ses_id)
         return EmailOutcome("opened" if result.created else "duplicate", number_of(ticket))

@@ -43,9 +43,7 @@ def ticket_id_for(repo: str, number: int, login: str) -> str:
 
 class GitHubIntake:
     def __init__(self, *, tickets: TicketService, directory: DirectoryStore, links: LinkStore,
-                 github: Callable[[], GitHubApi],
-                 on_opened: Callable[[Ticket], None] | None = None) -> None:
-        self.on_opened = on_opened
+                 github: Callable[[], GitHubApi]) -> None:
         self.tickets = tickets
         self.directory = directory
         self.links = links
@@ -98,8 +96,6 @@ class GitHubIntake:
         )
         result = self.tickets.open(cmd, effects=_no_confirmation)
         self.links.link(result.ticket, ref, title=issue.get("title"))
-        if self.on_opened is not None:
-            self.on_opened(result.ticket)
         return GitHubOutcome("opened" if result.created else "duplicate", number_of(result.ticket))
 
     def _comment(self, action: str, repo: str, issue: dict[str, Any], comment: dict[str, Any],

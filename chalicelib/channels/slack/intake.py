@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from slack_sdk.errors import SlackClientError
 
@@ -24,12 +24,8 @@ from chalicelib.channels.slack.mrkdwn import md, mention, readable
 from chalicelib.channels.slack.refs import message_source_id, ticket_id_for
 from chalicelib.desk.directory import Customer, Directory, TeamMember
 from chalicelib.desk.directory_store import DirectoryStore
+from chalicelib.desk.events import QuestionAsked, TeamReplied
 from chalicelib.desk.outbox import Attempt, PermanentFailure, Step, step_id
-from chalicelib.models.tickets import Ticket
-from chalicelib.platform.observability import logger
-
-if TYPE_CHECKING:
-    from chalicelib.jobs.followups import FollowUps
 from chalicelib.desk.tickets import (
     AGENT,
     CUSTOMER,
@@ -40,6 +36,8 @@ from chalicelib.desk.tickets import (
     number_of,
     subject_from,
 )
+from chalicelib.models.tickets import Ticket
+from chalicelib.platform.observability import logger
 
 NOISE_SUBTYPES = frozenset(
     {
@@ -64,14 +62,11 @@ class Outcome:
 
 class SlackIntake:
     def __init__(self, *, tickets: TicketService, directory: DirectoryStore, slack: SlackApi,
-                 home: Callable[[dict[str, Any]], str] | None = None,
-                 on_opened: Callable[[Ticket], None] | None = None, followups: FollowUps | None = None) -> None:
+                 home: Callable[[dict[str, Any]], str] | None = None) -> None:
         self.tickets = tickets
         self.directory = directory
         self.slack = slack
         self.home = home
-        self.on_opened = on_opened
-        self.followups = followups
 
     # -- dispatch -----------------------------------------------------------
     def handle(self, payload: dict[str, Any]) -> Outcome:
@@ -191,8 +186,6 @@ class SlackIntake:
         result = self.tickets.open(cmd)
         if result.ticket.kind != "ticket":
             return Outcome("ignored:deleted-before-ticket")
-        if self.on_opened is not None:
-            self.on_opened(result.ticket)  # idempotent: a redelivery routes and acknowledges once
         return Outcome("opened" if result.created else "duplicate", number_of(result.ticket))
 
     # -- the confirmation in the thread: an outbox step written with the ticket ---------------
@@ -274,15 +267,15 @@ class SlackIntake:
         if not thread_ts or thread_ts == ts:
             if customer is not None and member is None:
                 return self._open(channel, event, directory, customer, team_id)
-            if member is None and self.followups is not None:
-                self.followups.watch_question(channel, ts, str(event.get("user")),
-                                              self._readable(str(event.get("text") or ""), directory), directory)
+            if member is None:
+                self.tickets.events.publish(QuestionAsked(channel, ts, str(event.get("user")),
+                                                          self._readable(str(event.get("text") or ""), directory)))
                 return Outcome("watched:community-question")
             return Outcome("ignored:top-level-not-ticketed")
         ticket = self.tickets.find(ticket_id_for(channel, str(thread_ts)))
         if ticket is None:
-            if customer is None and member is not None and self.followups is not None:
-                self.followups.team_replied(channel, str(thread_ts))  # somebody answered: not missed
+            if customer is None and member is not None:
+                self.tickets.events.publish(TeamReplied(channel, str(thread_ts)))  # somebody answered: not missed
                 return Outcome("noted:team-replied")
             return self._open_from_reply(channel, str(thread_ts), directory, customer, team_id)
         if ticket.kind != "ticket":
