@@ -183,8 +183,13 @@ def build_services(
         digests=digests,
         outbox=outbox,
     )
+    from chalicelib.channels.github.errors import register as register_github_errors
+    from chalicelib.channels.slack.errors import register as register_slack_errors
     from chalicelib.desk.failures import FailureNotices
     from chalicelib.dispatch import EVENT_RETRY, rerun_event
+
+    register_slack_errors()  # the outbox's verdicts on the channels' errors (the desk imports no channel)
+    register_github_errors()
 
     outbox.register(EVENT_RETRY, lambda attempt: rerun_event(attempt, services))
     outbox.on_failed = FailureNotices(outbox=outbox, delivery=delivery, directory=directory, rotation=rotation)

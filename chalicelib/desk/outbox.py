@@ -17,6 +17,9 @@ its own by :meth:`Outbox.run`:
    for good is listed (``GET /api/failures``), counted (``SideEffectsFailed``, alarmed on) and
    can be replayed (``POST /api/failures/{id}/retry``, ``python -m chalicelib.cli redrive``).
 
+Steps and attempts live in :mod:`chalicelib.desk.steps`; verdicts, the classifier registry and
+backoff in :mod:`chalicelib.desk.verdicts` (both re-exported here).
+
 Steps written during a worker invocation are run right after its transaction (:meth:`flush`);
 the ``outbox`` schedule (every minute) runs whatever is due, found through a sparse index.
 """
@@ -24,13 +27,7 @@ the ``outbox`` schedule (every minute) runs whatever is due, found through a spa
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import http.client
-import random
-import re
-import socket
 import threading
-import urllib.error
 import urllib.parse
 import uuid
 from collections.abc import Callable, Iterable, Iterator
@@ -40,214 +37,34 @@ from typing import Any
 from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 from pynamodb.expressions.update import Action
 
+from chalicelib.desk.steps import Attempt, Handler, Step, safe_id, step_id
+from chalicelib.desk.verdicts import (
+    FIRST_DELAY,
+    MAX_DELAY,
+    MAX_ERROR,
+    PermanentFailure,
+    StepFailed,
+    TransientFailure,
+    Verdict,
+    backoff,
+    classify,
+    is_external,
+)
 from chalicelib.models.outbox import OutboxItem
 from chalicelib.platform.clock import Clock
 from chalicelib.platform.observability import count, logger
 
+__all__ = [
+    "DONE", "FAILED", "FIRST_DELAY", "GIVE_UP_AFTER", "MAX_DELAY", "PENDING", "RUNNING", "Attempt", "Handler",
+    "Outbox", "PermanentFailure", "RunReport", "Step", "StepFailed", "TransientFailure", "Verdict", "backoff",
+    "classify", "failure_view", "is_external", "safe_id", "step_id",
+]
+
 PENDING, RUNNING, DONE, FAILED = "pending", "running", "done", "failed"
 DUE, FAILED_KEY = "DUE", "FAILED"
-FIRST_DELAY = 5.0  # seconds: the first retry
-MAX_DELAY = 3600.0  # a retry at least every hour once backed off
 GIVE_UP_AFTER = 24 * 3600  # retries stop once a step has failed for a day (then: listed, alarmed, replayable)
 LEASE_SECONDS = 60  # longer than any one attempt (the clients time out after 10 s)
 KEEP_DONE_SECONDS = 30 * 86400  # a done step stays 30 days (its id keeps a replay from repeating it)
-MAX_ERROR = 500
-
-
-class StepFailed(Exception):
-    """Raised by a step handler to say how it failed."""
-
-
-class PermanentFailure(StepFailed):
-    """Retrying cannot help (``channel_not_found``, ``not_in_channel``, an invalid address)."""
-
-    def __init__(self, reason: str, hint: str = "") -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.hint = hint
-
-
-class TransientFailure(StepFailed):
-    """Try again later: after ``retry_after`` seconds when the peer said so."""
-
-    def __init__(self, reason: str, *, retry_after: float | None = None, maybe_sent: bool = False) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.retry_after = retry_after
-        self.maybe_sent = maybe_sent
-
-
-@dataclass(frozen=True)
-class Verdict:
-    permanent: bool
-    reason: str
-    retry_after: float | None = None
-    maybe_sent: bool = False
-    hint: str = ""
-
-
-# Slack errors that no retry fixes: the agent or an admin must act (invite the bot, fix the id).
-SLACK_PERMANENT = frozenset({
-    "channel_not_found", "not_in_channel", "is_archived", "user_not_found", "user_not_in_channel",
-    "cannot_dm_bot", "user_disabled", "account_inactive", "invalid_auth", "not_authed", "token_revoked",
-    "token_expired", "missing_scope", "no_permission", "restricted_action", "msg_too_long", "no_text",
-    "invalid_blocks", "invalid_blocks_format", "invalid_metadata_format", "invalid_arguments",
-    "message_not_found", "cant_update_message", "edit_window_closed", "channel_is_archived",
-    "restricted_action_read_only_channel", "ekm_access_denied", "team_access_not_granted",
-})
-SLACK_HINTS = {
-    "not_in_channel": "invite the Support Hero app to that channel (/invite @Support Hero), then retry it",
-    "channel_not_found": "the channel was deleted or the app cannot see it; check the directory's channel ids",
-    "is_archived": "the channel is archived; unarchive it or move the customer to a new channel",
-    "invalid_auth": "the Slack bot token is not valid; update the SSM parameter, then retry",
-    "token_revoked": "the Slack bot token was revoked; reinstall the app, update the token, then retry",
-    "missing_scope": "the Slack app lacks a scope it needs; add it, reinstall, then retry",
-}
-SES_TRANSIENT = frozenset({"Throttling", "ThrottlingException", "ServiceUnavailable", "InternalFailure",
-                           "RequestTimeout", "LimitExceededException", "TooManyRequestsException"})
-SES_PERMANENT = frozenset({"MessageRejected", "MailFromDomainNotVerifiedException", "InvalidParameterValue",
-                           "ConfigurationSetDoesNotExist", "AccountSendingPausedException"})
-
-
-def _retry_after(headers: Any) -> float | None:
-    try:
-        value = (headers or {}).get("Retry-After") or (headers or {}).get("retry-after")
-    except AttributeError:
-        return None
-    if isinstance(value, list):
-        value = value[0] if value else None
-    try:
-        return float(value) if value is not None else None
-    except (TypeError, ValueError):
-        return None
-
-
-def classify(exc: BaseException) -> Verdict:
-    """How a failed call to an outside service should be retried (or not)."""
-    from slack_sdk.errors import SlackApiError, SlackClientError
-
-    from chalicelib.channels.github.api import GitHubError
-    from chalicelib.platform.retry import RetryLater
-
-    name = type(exc).__name__
-    if isinstance(exc, PermanentFailure):
-        return Verdict(True, exc.reason, hint=exc.hint)
-    if isinstance(exc, TransientFailure):
-        return Verdict(False, exc.reason, exc.retry_after, exc.maybe_sent)
-    if isinstance(exc, RetryLater):
-        return Verdict(False, str(exc), float(exc.delay))
-    if isinstance(exc, SlackApiError):
-        response = exc.response
-        error = str(response.get("error") or "")
-        status = int(getattr(response, "status_code", 200) or 200)
-        if status == 429 or error == "ratelimited":
-            return Verdict(False, "Slack: ratelimited", _retry_after(getattr(response, "headers", None)))
-        if status >= 500:
-            return Verdict(False, f"Slack: HTTP {status}", maybe_sent=True)
-        if error in SLACK_PERMANENT:
-            return Verdict(True, f"Slack: {error}", hint=SLACK_HINTS.get(error, ""))
-        return Verdict(False, f"Slack: {error or 'error'}", maybe_sent=error in ("request_timeout", "fatal_error"))
-    if isinstance(exc, GitHubError):
-        if exc.status >= 500:
-            return Verdict(False, f"GitHub: HTTP {exc.status}", maybe_sent=True)
-        if exc.status in (400, 401, 403, 404, 410, 422):
-            hint = {404: "the issue or repository is gone, or the token cannot see it",
-                    410: "the issue was deleted", 401: "the GitHub token is not valid; update it, then retry",
-                    403: "the GitHub token lacks permission (or the issue is locked)"}.get(exc.status, "")
-            return Verdict(True, f"GitHub: HTTP {exc.status}", hint=hint)
-        return Verdict(False, f"GitHub: HTTP {exc.status}")
-    code = _client_error_code(exc)
-    if code is not None:
-        if code in SES_PERMANENT:
-            return Verdict(True, f"SES: {code}", hint="check the recipient address and the SES identity")
-        return Verdict(False, f"AWS: {code}")
-    if isinstance(exc, (SlackClientError, urllib.error.URLError, TimeoutError, socket.timeout, ConnectionError,
-                        http.client.HTTPException)) or name in ("ReadTimeoutError", "EndpointConnectionError",
-                                                                "ConnectTimeoutError", "ConnectionClosedError"):
-        return Verdict(False, f"{name}: {exc}"[:MAX_ERROR], maybe_sent=True)
-    return Verdict(False, f"{name}: {exc}"[:MAX_ERROR], maybe_sent=True)
-
-
-def _client_error_code(exc: BaseException) -> str | None:
-    """An AWS error's code (boto3's modeled exceptions like ``MessageRejected`` are ClientErrors too)."""
-    from botocore.exceptions import ClientError
-
-    if not isinstance(exc, ClientError):
-        return None
-    code = (exc.response.get("Error") or {}).get("Code")
-    return str(code) if code else None
-
-
-def is_external(exc: BaseException) -> bool:
-    """An outside service (Slack, GitHub, SES) failed or asked us to wait, as opposed to a bug or bad input."""
-    from slack_sdk.errors import SlackClientError
-
-    from chalicelib.channels.github.api import GitHubError
-    from chalicelib.platform.retry import RetryLater
-
-    return isinstance(exc, (SlackClientError, GitHubError, RetryLater, StepFailed, urllib.error.URLError,
-                            TimeoutError, ConnectionError, http.client.HTTPException)) or (
-        _client_error_code(exc) in SES_PERMANENT | SES_TRANSIENT)
-
-
-def backoff(attempt: int, step_id: str) -> float:
-    """Seconds before try ``attempt + 1``: 5 s doubling to an hour, with equal jitter (deterministic
-    per step and attempt, so a test can predict it and two steps do not retry in lockstep)."""
-    ceiling = min(MAX_DELAY, FIRST_DELAY * 2.0 ** max(0, attempt - 1))
-    jitter: float = random.Random(f"{step_id}:{attempt}").random()
-    return ceiling / 2 + ceiling / 2 * jitter
-
-
-_UNSAFE = re.compile(r"[^A-Za-z0-9._:@+=,~-]")
-
-
-def safe_id(raw: str) -> str:
-    """A step id fit for a URL path segment and a DynamoDB key: as it is when it already is (at most 200
-    of ``[A-Za-z0-9._:@+=,~-]``), else those characters kept and a hash of the whole appended (no
-    ``/``, ``#``, ``?`` or ``%`` that a router would split or decode)."""
-    if len(raw) <= 200 and not _UNSAFE.search(raw):
-        return raw
-    return f"{_UNSAFE.sub('_', raw)[:150]}~{hashlib.sha256(raw.encode()).hexdigest()[:24]}"
-
-
-def step_id(*parts: object) -> str:
-    """A step id from what names the effect once."""
-    return safe_id(":".join(str(p) for p in parts))
-
-
-@dataclass(frozen=True)
-class Step:
-    """One side effect to deliver.  ``id`` names it once: writing the same id again is a no-op."""
-
-    id: str
-    kind: str
-    payload: dict[str, Any]
-    ticket_id: str | None = None
-    ticket_number: int | None = None
-    summary: str = ""
-    notify: str | None = None  # a member id: told by DM if the step fails for good
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "id", safe_id(self.id))
-
-    @staticmethod
-    def new(kind: str, payload: dict[str, Any], **kw: Any) -> Step:
-        return Step(f"{kind}:{uuid.uuid4().hex}", kind, payload, **kw)
-
-
-@dataclass(frozen=True)
-class Attempt:
-    """What a handler gets: the step, which try this is, and whether a previous try may have sent."""
-
-    step_id: str
-    kind: str
-    payload: dict[str, Any]
-    number: int
-    maybe_sent: bool
-    ticket_id: str | None
-
-
-Handler = Callable[[Attempt], "str | None"]
 
 
 @dataclass
