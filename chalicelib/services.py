@@ -1,44 +1,32 @@
-"""Everything the worker and the agent API use, built once per container.
+"""The composition root: everything the worker and the agent API use, built once per container.
+
+The desk (tickets, triage, outbox, analytics...) is built here; each installed channel then wires
+itself in (:func:`chalicelib.channels.wire_all`): its reply channel, its outbox steps and its
+subscriptions to the desk's events. The jobs subscribe to the desk's events here too.
 
 Imported only from :func:`chalicelib.bootstrap.services`, never on the ingress path.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, cast
 
 from pynamodb.connection import Connection
 
-from chalicelib.channels.email.intake import ACK, EmailIntake
+from chalicelib import channels
 from chalicelib.channels.email.mailer import Mailer
 from chalicelib.channels.github.api import GitHubApi
-from chalicelib.channels.github.intake import GitHubIntake
 from chalicelib.channels.slack.api import SlackApi
-from chalicelib.channels.slack.effects import SlackSteps
-from chalicelib.channels.slack.intake import CONFIRM, SlackIntake
-from chalicelib.channels.slack.mirror import EmailMirror, mail_link_key
-from chalicelib.channels.slack.triage import SlackTriage
+from chalicelib.channels.wiring import Wiring
 from chalicelib.desk.analytics import Analytics
-from chalicelib.desk.delivery import (
-    OWNER_NOTICE,
-    EmailReplies,
-    GitHubReplies,
-    OwnerNotices,
-    ReplyDelivery,
-    SlackReplies,
-)
+from chalicelib.desk.delivery import ReplyDelivery
 from chalicelib.desk.directory_store import DirectoryStore
-from chalicelib.desk.events import (
-    MessageAdded,
-    QuestionAsked,
-    TeamReplied,
-    TicketOpened,
-    UnverifiedTeamMail,
-)
+from chalicelib.desk.events import Events, QuestionAsked, TeamReplied, TicketOpened, UnverifiedTeamMail
 from chalicelib.desk.links import LinkStore
 from chalicelib.desk.outbox import Outbox
 from chalicelib.desk.rotation import RotationStore
-from chalicelib.desk.tickets import CUSTOMER, DELIVER, TicketService
+from chalicelib.desk.tickets import DELIVER, TicketService
 from chalicelib.desk.triage import TriageService
 from chalicelib.jobs.claims import Claims
 from chalicelib.jobs.digests import Digests
@@ -49,7 +37,13 @@ from chalicelib.platform.clock import Clock, clock_from_environment
 from chalicelib.platform.config import Settings, endpoint_url
 from chalicelib.platform.queue import EventQueue, SqsEventQueue
 from chalicelib.platform.secrets import PowertoolsSecrets, SecretReader
-from chalicelib.platform.security import dashboard_key
+
+if TYPE_CHECKING:
+    from chalicelib.channels.email.intake import EmailIntake
+    from chalicelib.channels.github.intake import GitHubIntake
+    from chalicelib.channels.slack.intake import SlackIntake
+    from chalicelib.channels.slack.owner_notices import OwnerNotices
+    from chalicelib.channels.slack.triage import SlackTriage
 
 
 @dataclass
@@ -60,22 +54,40 @@ class Services:
     directory: DirectoryStore
     tickets: TicketService
     slack: SlackApi
-    slack_intake: SlackIntake
     delivery: ReplyDelivery
     queue: EventQueue
     aws: AwsClients
-    email_intake: EmailIntake
     links: LinkStore
-    github_intake: GitHubIntake
     triage: TriageService
-    owner_notices: OwnerNotices
-    slack_triage: SlackTriage
     rotation: RotationStore
     claims: Claims
     followups: FollowUps
     analytics: Analytics
     digests: Digests
     outbox: Outbox
+    events: Events
+    parts: dict[str, Any] = field(default_factory=dict)  # what each channel offers, by name
+
+    # The built-in channels' parts, typed for the code that uses them.
+    @property
+    def slack_intake(self) -> SlackIntake:
+        return cast("SlackIntake", self.parts["slack_intake"])
+
+    @property
+    def slack_triage(self) -> SlackTriage:
+        return cast("SlackTriage", self.parts["slack_triage"])
+
+    @property
+    def owner_notices(self) -> OwnerNotices:
+        return cast("OwnerNotices", self.parts["owner_notices"])
+
+    @property
+    def email_intake(self) -> EmailIntake:
+        return cast("EmailIntake", self.parts["email_intake"])
+
+    @property
+    def github_intake(self) -> GitHubIntake:
+        return cast("GitHubIntake", self.parts["github_intake"])
 
 
 def build_services(
@@ -89,12 +101,13 @@ def build_services(
     host = endpoint_url("dynamodb")
     bind_models(table_prefix=settings.table_prefix, region=settings.region, host=host)
     secrets = secrets or PowertoolsSecrets(settings.secrets_max_age)
+    reader = secrets
     directory = DirectoryStore(clock, settings.directory_cache_seconds)
     links = LinkStore(clock)
     outbox = Outbox(clock)
+    events = Events()
     tickets = TicketService(clock=clock, directory=directory, connection=Connection(region=settings.region, host=host),
-                            links=links, outbox=outbox)
-    reader = secrets
+                            links=links, outbox=outbox, events=events)
     slack = SlackApi(token=lambda: reader.get("SLACK_BOT_TOKEN"), base_url=settings.slack_api_url)
     aws = AwsClients(settings.region)
 
@@ -120,72 +133,31 @@ def build_services(
                       claims=claims, outbox=outbox)
     followups = FollowUps(tickets=tickets, directory=directory, clock=clock, rotation=rotation,
                           claims=claims, triage=triage, outbox=outbox, stint_summary=digests.stint_summary)
-    mirror = EmailMirror(tickets=tickets, directory=directory, slack=slack, outbox=outbox, clock=clock,
-                         link_key=lambda: mail_link_key(reader.get("SLACK_SIGNING_SECRET")))
-    slack_triage = SlackTriage(tickets=tickets, triage=triage, directory=directory, slack=slack, outbox=outbox,
-                               clock=clock, rotation=rotation, mirror=mirror,
-                               link_key=lambda: dashboard_key(reader.get("SLACK_SIGNING_SECRET")))
 
-    email_intake = EmailIntake(
-        tickets=tickets, directory=directory, clock=clock, get_object=aws.get_object, put_object=aws.put_object,
-        mailer=mailer, support_address=settings.support_address, mail_bucket=settings.mail_bucket,
-        ack_enabled=settings.email_ack_enabled,
-    )
-    slack_intake = SlackIntake(tickets=tickets, directory=directory, slack=slack,
-                               home=lambda event: slack_triage.home_opened(event).action)
-    delivery = ReplyDelivery(tickets=tickets, channels={
-        "slack": SlackReplies(slack=slack, directory=directory),
-        "email": EmailReplies(tickets=tickets, directory=directory, mailer=mailer),
-        "github": GitHubReplies(github),
-    })
-    owner_notices = OwnerNotices(tickets=tickets, directory=directory, outbox=outbox)
-    # "Ticket opened": the confirmation (Slack) or the triage-channel post (email, GitHub), in its transaction;
-    # after it, routing to the Hero and the out-of-hours notice (each once, whatever the redeliveries).
-    events = tickets.events
-    events.on(TicketOpened, lambda e: slack_intake.opened_effects(e.ticket), steps=True)
-    events.on(TicketOpened, lambda e: slack_triage.opened_effects(e.ticket), steps=True)
-    events.on(TicketOpened, lambda e: mirror.effects(e.ticket, e.first_key, CUSTOMER) if e.first_key else [],
-              steps=True)
-    events.on(MessageAdded, lambda e: mirror.effects(e.ticket, e.message_key, e.role), steps=True)
+    # The channels wire themselves in: reply channels, outbox steps, event subscriptions.
+    wiring = Wiring(settings=settings, clock=clock, secrets=secrets, directory=directory, tickets=tickets,
+                    triage=triage, rotation=rotation, links=links, outbox=outbox, events=events, aws=aws, slack=slack,
+                    mailer=mailer, github=github)
+    channels.wire_all(wiring)
+    delivery = ReplyDelivery(tickets=tickets, channels=wiring.replies)
+    outbox.register(DELIVER, delivery.step)
+
+    # The jobs' subscriptions: nobody is missed (routing to the Hero, out-of-hours notices, community watch).
     events.on(TicketOpened, lambda e: followups.after_open(e.ticket))
     events.on(UnverifiedTeamMail, lambda e: followups.unverified_sender(e.ticket, e.address, e.verdicts,
                                                                          e.delivery_id))
     events.on(QuestionAsked, lambda e: followups.watch_question(e.channel, e.ts, e.user, e.text, directory.load()))
     events.on(TeamReplied, lambda e: followups.team_replied(e.channel, e.thread_ts))
-    SlackSteps(slack=slack, directory=directory.load, outbox=outbox, clock=clock).register()
-    slack_triage.register()
-    mirror.register()
-    outbox.register(CONFIRM, slack_intake.confirm_step)
-    outbox.register(ACK, email_intake.ack_step)
-    outbox.register(DELIVER, delivery.step)
-    outbox.register(OWNER_NOTICE, owner_notices.step)
+
     services = Services(
-        settings=settings,
-        clock=clock,
-        secrets=secrets,
-        directory=directory,
-        tickets=tickets,
-        slack=slack,
-        slack_intake=slack_intake,
-        delivery=delivery,
-        queue=events_queue,
-        aws=aws,
-        email_intake=email_intake,
-        links=links,
-        github_intake=GitHubIntake(tickets=tickets, directory=directory, links=links, github=github),
-        triage=triage,
-        owner_notices=owner_notices,
-        slack_triage=slack_triage,
-        rotation=rotation,
-        claims=claims,
-        followups=followups,
-        analytics=analytics,
-        digests=digests,
-        outbox=outbox,
+        settings=settings, clock=clock, secrets=secrets, directory=directory, tickets=tickets, slack=slack,
+        delivery=delivery, queue=events_queue, aws=aws, links=links, triage=triage, rotation=rotation,
+        claims=claims, followups=followups, analytics=analytics, digests=digests, outbox=outbox, events=events,
+        parts=wiring.parts,
     )
     from chalicelib.channels.github.errors import register as register_github_errors
     from chalicelib.channels.slack.errors import register as register_slack_errors
-    from chalicelib.desk.failures import FailureNotices
+    from chalicelib.channels.slack.failures import FailureNotices
     from chalicelib.dispatch import EVENT_RETRY, rerun_event
 
     register_slack_errors()  # the outbox's verdicts on the channels' errors (the desk imports no channel)

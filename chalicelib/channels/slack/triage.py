@@ -31,8 +31,8 @@ from chalicelib.channels.slack.commands import HERO_USAGE, USAGE, Command, Comma
 from chalicelib.channels.slack.effects import dm_user, ephemeral
 from chalicelib.channels.slack.mirror import ACTION_FULL_EMAIL, EmailMirror
 from chalicelib.channels.slack.mrkdwn import Mrkdwn, join, link, md, mention, quote
+from chalicelib.channels.slack.owner_notices import owner_notice_step
 from chalicelib.channels.slack.refs import ticket_id_for
-from chalicelib.desk.delivery import owner_notice_step
 from chalicelib.desk.directory import Directory, TeamMember
 from chalicelib.desk.directory_store import DirectoryStore
 from chalicelib.desk.outbox import Attempt, Outbox, PermanentFailure, Step, step_id
