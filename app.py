@@ -7,13 +7,13 @@ from collections.abc import Callable
 
 from chalice.app import Chalice, CloudWatchEvent, Rate, SNSEvent, SQSEvent
 
-from chalicelib import bootstrap
+from chalicelib import bootstrap, channels
 from chalicelib.ingress import github as github_events
 from chalicelib.ingress import slack as slack_events
 from chalicelib.jobs.registry import JOBS, Job
 from chalicelib.platform.config import events_queue_name, inbound_mail_topic_name
 from chalicelib.platform.observability import lambda_middleware
-from chalicelib.web import api, mail_pages
+from chalicelib.web import api, api_admin, mail_pages
 
 app = Chalice(app_name="support-hero")
 # Every Lambda (API, worker, email, each scheduled job): Lambda context in the logs, metrics flushed.
@@ -21,7 +21,10 @@ app.register_middleware(lambda_middleware, "all")
 app.register_blueprint(slack_events.bp)
 app.register_blueprint(github_events.bp)
 app.register_blueprint(api.bp)
+app.register_blueprint(api_admin.bp)
 app.register_blueprint(mail_pages.bp)
+for channel_routes in channels.blueprints():  # a channel with web pages of its own (channels/<name>/spec.py)
+    app.register_blueprint(channel_routes)
 if os.environ.get("SUPPORT_HERO_DEV_CLOCK"):  # `make run` only: the dev clock and schedules on demand
     from chalicelib.web import local
 
