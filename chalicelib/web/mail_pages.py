@@ -12,7 +12,7 @@ import html
 from chalice.app import Blueprint, Response
 
 from chalicelib import bootstrap
-from chalicelib.web.api import (
+from chalicelib.web.common import (
     ApiError,
     _number,
     _only,
