@@ -28,6 +28,7 @@ from chalicelib.desk.analytics import (
     update_actions,
 )
 from chalicelib.desk.directory import TeamSettings
+from chalicelib.desk.ticket_store import TicketStore
 from chalicelib.desk.tickets import AGENT, CUSTOMER, SOLVED, NewMessage, evolve
 from chalicelib.models.metrics import MetricItem
 from chalicelib.models.tickets import Message, Ticket
@@ -93,17 +94,18 @@ def write(items: dict[tuple[str, str], Delta]) -> None:
 
 def rebuild(settings: TeamSettings, *, today: dt.date, page: int = 200) -> dict[str, int]:
     """Replace every aggregate with the replay of every ticket.  Returns counts for the operator."""
+    store = TicketStore()
     tickets = 0
     all_deltas: list[Deltas] = []
     first_day = today
     start: dict[str, Any] | None = None
     while True:
-        results = Ticket.by_listing.query("ALL", limit=page, last_evaluated_key=start)
+        results = store.listing(limit=page, start=start)
         for ticket in results:
             tickets += 1
             if ticket.created_at is not None:
                 first_day = min(first_day, settings.calendar().local_date(ticket.created_at))
-            all_deltas.extend(replay(ticket, Message.query(ticket.ticket_id), settings))
+            all_deltas.extend(replay(ticket, store.messages(ticket.ticket_id), settings))
         start = results.last_evaluated_key
         if not start:
             break

@@ -15,12 +15,11 @@ from typing import Any
 
 from pynamodb.connection import Connection
 from pynamodb.exceptions import TransactWriteError
-from pynamodb.expressions.update import Action
-from pynamodb.transactions import TransactWrite
 
 from chalicelib.desk import analytics, sla
 from chalicelib.desk.directory import PRIORITIES, Directory, TeamMember
 from chalicelib.desk.outbox import Outbox, Step
+from chalicelib.desk.ticket_store import TicketStore, reasons
 from chalicelib.desk.tickets import (
     CLOSED,
     SOLVED,
@@ -32,7 +31,7 @@ from chalicelib.desk.tickets import (
     message_key,
 )
 from chalicelib.models.outbox import OutboxItem
-from chalicelib.models.tickets import Message, Ticket
+from chalicelib.models.tickets import Ticket
 from chalicelib.platform.clock import Clock
 
 AUDIT = "audit"
@@ -66,7 +65,7 @@ class Change:
 class TriageService:
     def __init__(self, *, clock: Clock, connection: Connection, outbox: Outbox | None = None) -> None:
         self.clock = clock
-        self._connection = connection
+        self.store = TicketStore(connection)
         self.outbox = outbox or Outbox(clock)
 
     def apply(self, ticket: Ticket, actor: TeamMember, change: Change, directory: Directory, *,
@@ -79,69 +78,67 @@ class TriageService:
         if expected_version is not None and int(ticket.version or 0) != expected_version:
             raise Conflict(f"ticket #{ticket.number} is at version {ticket.version}, not {expected_version}")
         now = self.clock.now()
-        actions: list[Action] = []
+        fields: dict[str, Any] = {}  # written: SET, or REMOVE for None, "" and an empty set
         changes: list[str] = []
         snapshot = analytics.Snapshot.of(ticket)
 
-        def put(name: str, attr: Any, new: Any) -> None:
+        def put(name: str, new: Any) -> None:
             """Set an attribute (``None``, ``""`` or an empty set remove it)."""
             if new == getattr(ticket, name):
                 return
-            actions.append(attr.set(new) if new not in (None, "", set()) else attr.remove())
+            fields[name] = new
             setattr(ticket, name, new if new not in ("", set()) else None)
 
-        def field(name: str, attr: Any, new: Any, label: str | None = None) -> None:
+        def field(name: str, new: Any, label: str | None = None) -> None:
             """Set an attribute the agent changed, and say so in the audit trail."""
             old = getattr(ticket, name)
             if new != old:
-                put(name, attr, new)
+                put(name, new)
                 changes.append(label or f"{name}: {old or '—'} → {new or '—'}")
 
         status = change.status if change.status is not None else ticket.status
         assignee = (change.assignee or None) if change.assignee is not None else ticket.assignee
         if change.status is not None and change.status != ticket.status:
-            field("status", Ticket.status, change.status)
-            put("status_changed_at", Ticket.status_changed_at, now)
-            put("solved_at", Ticket.solved_at,
+            field("status", change.status)
+            put("status_changed_at", now)
+            put("solved_at",
                 now if change.status == SOLVED else (ticket.solved_at if change.status == CLOSED else None))
         if change.priority is not None:
-            field("priority", Ticket.priority, change.priority)
+            field("priority", change.priority)
         if change.assignee is not None:
             label = f"owner: {ticket.assignee or '—'} → {assignee or '—'}"
             if change.note:
                 label = f"handed over from {ticket.assignee or '—'} to {assignee or '—'}: {change.note}"
-            field("assignee", Ticket.assignee, assignee, label=label)
+            field("assignee", assignee, label=label)
         if change.tags is not None:
             new_tags, old_tags = set(change.tags), set(ticket.tags or ())
             if new_tags != old_tags:
                 added, removed = sorted(new_tags - old_tags), sorted(old_tags - new_tags)
-                field("tags", Ticket.tags, new_tags or None,
+                field("tags", new_tags or None,
                       label="tags: " + " ".join([f"+{t}" for t in added] + [f"-{t}" for t in removed]))
-        put("unassigned", Ticket.unassigned, "OPEN" if status in UNSOLVED and not assignee else None)
-        put("awaiting", Ticket.awaiting, awaiting_of(ticket))
+        put("unassigned", "OPEN" if status in UNSOLVED and not assignee else None)
+        put("awaiting", awaiting_of(ticket))
         for name, value in sla.target_fields(ticket, directory.settings).items():
-            put(name, getattr(Ticket, name), value)  # solving stops the clock; reopening starts one
+            put(name, value)  # solving stops the clock; reopening starts one
         if not changes:
             return ticket, []
-        actions.append(Ticket.updated_at.set(now))
+        fields["updated_at"] = now
         metrics = analytics.changes_for(snapshot, ticket, settings=directory.settings, at=now, actor=actor.id,
                                         triage=True)
-        if actor.id not in snapshot.triaged_by and actor.id not in analytics.NOT_PEOPLE:
-            actions.append(Ticket.triaged_by.add({actor.id}))
+        counted = actor.id not in snapshot.triaged_by and actor.id not in analytics.NOT_PEOPLE
         steps = list(effects(ticket)) if effects else []
         try:
-            with TransactWrite(connection=self._connection) as tx:
-                tx.update(ticket, actions=actions)
-                analytics.add_to_transaction(tx, metrics)  # once: conditioned on the version we read
+            with self.store.transaction() as write:
+                write.update_ticket(ticket, fields, add={"triaged_by": {actor.id}} if counted else None)
+                analytics.add_to_transaction(write.tx, metrics)  # once: conditioned on the version we read
                 for i, text in enumerate(changes):
                     at = now + dt.timedelta(milliseconds=i)  # keys sort by ms: keep the order
-                    tx.save(Message(ticket.ticket_id, message_key(at, f"audit:{uuid.uuid4().hex}"), role=AUDIT,
-                                    author_id=actor.id, author_name=actor.name, text=text, channel="system",
-                                    created_at=at))
+                    write.audit(ticket.ticket_id, message_key(at, f"audit:{uuid.uuid4().hex}"), author_id=actor.id,
+                                author_name=actor.name, text=text, at=at)
                 for step in steps:
-                    tx.save(self.outbox.item(step), condition=OutboxItem.step_id.does_not_exist())
+                    write.tx.save(self.outbox.item(step), condition=OutboxItem.step_id.does_not_exist())
         except TransactWriteError as exc:
-            if "ConditionalCheckFailed" in [r.code if r else None for r in exc.cancellation_reasons]:
+            if "ConditionalCheckFailed" in reasons(exc):
                 raise Conflict(f"ticket #{ticket.number} changed meanwhile; reload and try again") from exc
             raise
         self.outbox.written(steps)
