@@ -11,14 +11,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
-from pynamodb.exceptions import DeleteError, UpdateError
-
-from chalicelib.channels.slack.api import ts_to_datetime
 from chalicelib.channels.slack.effects import post, tell, topic
-from chalicelib.channels.slack.mrkdwn import Mrkdwn, join, link, md, mention, quote
+from chalicelib.channels.slack.mrkdwn import Mrkdwn, join, md, mention
 from chalicelib.desk import sla
 from chalicelib.desk.directory import Directory, TeamMember
 from chalicelib.desk.directory_store import DirectoryStore
@@ -27,35 +23,14 @@ from chalicelib.desk.rotation import RotationStore, Sprint
 from chalicelib.desk.tickets import UNSOLVED, TicketService
 from chalicelib.desk.triage import Change, Conflict, TriageService
 from chalicelib.jobs.claims import Claims
-from chalicelib.models.directory import ANSWERED_PARTITION, WATCH_PARTITION, DirectoryItem
+from chalicelib.jobs.community import CommunityWatch
+from chalicelib.jobs.report import PAGE, JobReport, paged
 from chalicelib.models.tickets import Ticket
 from chalicelib.platform.clock import Clock
-from chalicelib.platform.observability import logger
 
-PAGE = 100
-MAX_PAGES = 5  # bounded work per run: the rest waits for the next run
-MARKER_SECONDS = 30 * 86400  # watches and answered-thread markers outlive any follow-up they serve
+__all__ = ["FollowUps", "JobReport", "ticket_line"]
+
 ROTATION_ACTOR = TeamMember(id="rotation", name="Support Hero rotation", avatar_url="")
-
-
-@dataclass
-class JobReport:
-    """What one run did (returned to the caller, logged, asserted on in tests)."""
-
-    job: str
-    did: list[str] = field(default_factory=list)
-    skipped: list[str] = field(default_factory=list)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"job": self.job, "did": self.did, "skipped": self.skipped}
-
-
-def _iso(at: dt.datetime) -> str:
-    return at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def permalink(channel: str, ts: str) -> str:
-    return f"https://slack.com/archives/{channel}/p{ts.replace('.', '')}"
 
 
 def ticket_line(ticket: Ticket, calendar: Any, directory: Directory | None = None) -> Mrkdwn:
@@ -81,6 +56,8 @@ class FollowUps:
         self.claims = claims
         self.triage = triage
         self.outbox = outbox
+        self.community = CommunityWatch(tickets=tickets, directory=directory, clock=clock, rotation=rotation,
+                                        outbox=outbox)
 
     # -- telling people ---------------------------------------------------------
     def _tell(self, key: str, member_id: str | None, text: str, ticket: Ticket | None = None) -> bool:
@@ -97,15 +74,9 @@ class FollowUps:
             return "nobody (the roster is empty)"
         return mention(member.slack_user_id) if member.slack_user_id else member.name
 
-    def _paged(self, query: Callable[[dict[str, Any] | None], Any]) -> Iterator[Any]:
-        start: dict[str, Any] | None = None
-        for _ in range(MAX_PAGES):
-            results = query(start)
-            yield from results
-            start = results.last_evaluated_key
-            if not start:
-                return
-        logger.info("page limit reached; the rest waits for the next run")
+    @staticmethod
+    def _paged(query: Callable[[dict[str, Any] | None], Any]) -> Iterator[Any]:
+        return paged(query)
 
     # -- a new ticket -------------------------------------------------------------
     def after_open(self, ticket: Ticket) -> None:
@@ -219,10 +190,9 @@ class FollowUps:
         unassigned = self.tickets.list_view("unassigned", None, 20, None).tickets
         awaiting = self.tickets.list_view("awaiting-reply", sprint.hero, 20, None).tickets
         due = self.tickets.list_view("due", None, 10, None).tickets
-        open_count = sum(1 for _ in self._paged(
-            lambda start: Ticket.by_status.query("open", limit=PAGE, last_evaluated_key=start)))
-        new_count = sum(1 for _ in self._paged(
-            lambda start: Ticket.by_status.query("new", limit=PAGE, last_evaluated_key=start)))
+        store = self.tickets.store
+        open_count = sum(1 for _ in self._paged(lambda start: store.with_status("open", limit=PAGE, start=start)))
+        new_count = sum(1 for _ in self._paged(lambda start: store.with_status("new", limit=PAGE, start=start)))
         lines = [md(":wave: You are the Support Hero for sprint {} ({:%a %d %b} – {:%a %d %b}). "
                     "Here is where things stand:", sprint.number, sprint.start, sprint.end),
                  md("*{}* tickets open, *{}* unassigned.", new_count + open_count, len(unassigned))]
@@ -241,8 +211,8 @@ class FollowUps:
 
     def _outgoing(self, directory: Directory, previous: Sprint, sprint: Sprint, key: str) -> None:
         calendar = directory.settings.calendar()
-        held = [t for t in self._paged(lambda start: Ticket.by_assignee.query(
-                    previous.hero, limit=PAGE, last_evaluated_key=start, scan_index_forward=True))
+        hero = str(previous.hero)
+        held = [t for t in self._paged(lambda start: self.tickets.store.of_assignee(hero, limit=PAGE, start=start))
                 if t.status in UNSOLVED]
         text = md(":relieved: Thanks for sprint {} as Support Hero! {} takes over today.", previous.number,
                   self._mention(directory, sprint.hero))
@@ -261,8 +231,7 @@ class FollowUps:
         directory = self.directory.load()
         now = self.clock.now()
         calendar = directory.settings.calendar()
-        tickets = self._paged(lambda start: Ticket.by_sla_check.query(
-            "CHECK", Ticket.sla_check_at <= now, limit=PAGE, last_evaluated_key=start))
+        tickets = self._paged(lambda start: self.tickets.store.to_check(now, limit=PAGE, start=start))
         for ticket in tickets:
             if ticket.due_at is None or ticket.warn_at is None or ticket.due_since is None or ticket.due_kind is None:
                 continue
@@ -294,7 +263,10 @@ class FollowUps:
                                        ticket_id=ticket.ticket_id, ticket_number=ticket.number,
                                        stale_after=ticket.due_at if new_stage == sla.WARNED else None))
             (report.did if ran else report.skipped).append(f"{new_stage} #{ticket.number}")
-            self._record_stage(ticket, key, new_stage)
+            # Move the ticket along the sweeper's index (advisory: the claim already made it once); a new
+            # target that started meanwhile carries its own stage.
+            self.tickets.store.record_stage(ticket, f"{key}:{new_stage}",
+                                            None if new_stage == sla.BREACHED else ticket.due_at)
         return report
 
     def _delivered(self, key: str) -> bool:
@@ -303,21 +275,6 @@ class FollowUps:
 
         item = self.outbox.get(step_id(MESSAGE, key))
         return item is not None and item.state == DONE
-
-    @staticmethod
-    def _record_stage(ticket: Ticket, key: str, stage: str) -> None:
-        """Move the ticket along the sweeper's index (advisory: the claim already made it once)."""
-        actions: list[Any] = [Ticket.sla_stage.set(f"{key}:{stage}")]
-        if stage == sla.BREACHED:
-            actions += [Ticket.sla_check.remove(), Ticket.sla_check_at.remove()]
-        else:
-            actions.append(Ticket.sla_check_at.set(ticket.due_at))
-        try:
-            ticket.update(actions=actions, condition=Ticket.due_since == ticket.due_since,
-                          add_version_condition=False)
-        except UpdateError as exc:
-            if exc.cause_response_code != "ConditionalCheckFailedException":
-                raise  # a new target started meanwhile: it carries its own stage
 
     # -- after a weekend or holiday ---------------------------------------------------
     def opening_digest(self) -> JobReport:
@@ -346,9 +303,8 @@ class FollowUps:
     def _opening_digest(self, directory: Directory, hero: str | None, closed_from: dt.datetime,
                         reopened: dt.datetime) -> int:
         calendar = directory.settings.calendar()
-        waiting = [t for t in self._paged(lambda start: Ticket.by_listing.query(
-                       "ALL", Ticket.created_at.between(closed_from, reopened), scan_index_forward=True,
-                       limit=PAGE, last_evaluated_key=start))
+        waiting = [t for t in self._paged(lambda start: self.tickets.store.created_between(
+                       closed_from, reopened, limit=PAGE, start=start))
                    if t.kind == "ticket" and t.status in UNSOLVED and t.first_response_at is None]
         lines = []
         for t in waiting:  # oldest first
@@ -370,45 +326,12 @@ class FollowUps:
             text = head + Mrkdwn("nothing came in that still needs an answer.")
         self._tell(f"opening-digest:{calendar.local_date(reopened).isoformat()}", hero, text)
         return len(lines)
-
-    # -- nobody missed in the community channel ---------------------------------------
+    # -- nobody missed in the community channel (see jobs/community.py) ---------------
     def watch_question(self, channel: str, ts: str, user: str, text: str, directory: Directory) -> None:
-        """A top-level question in a community channel: follow it up if nobody from the team answers."""
-        settings = directory.settings
-        asked = ts_to_datetime(ts)
-        due = settings.calendar().add_business(asked, dt.timedelta(hours=settings.community_missed_hours))
-        DirectoryItem(WATCH_PARTITION, f"{_iso(due)}#{channel}:{ts}",
-                      data={"channel": channel, "ts": ts, "user": user, "text": text[:200]},
-                      updated_at=self.clock.now(), expires_at=int(due.timestamp()) + MARKER_SECONDS).save()
+        self.community.watch_question(channel, ts, user, text, directory)
 
     def team_replied(self, channel: str, thread_ts: str) -> None:
-        now = self.clock.now()
-        DirectoryItem(ANSWERED_PARTITION, f"{channel}:{thread_ts}", updated_at=now,
-                      expires_at=int(now.timestamp()) + MARKER_SECONDS).save()
+        self.community.team_replied(channel, thread_ts)
 
     def sweep_community(self) -> JobReport:
-        report = JobReport("community")
-        directory = self.directory.load()
-        now = self.clock.now()
-        hero = self.rotation.current_hero(directory.settings, now)
-        watches = list(self._paged(lambda start: DirectoryItem.query(
-            WATCH_PARTITION, DirectoryItem.sk < f"{_iso(now)}$", limit=PAGE, last_evaluated_key=start)))
-        for item in watches:
-            data = dict(item.data or {})
-            channel, ts = str(data.get("channel")), str(data.get("ts"))
-            answered = (self.tickets.find(f"slack:{channel}:{ts}") is not None
-                        or DirectoryItem.count(ANSWERED_PARTITION, DirectoryItem.sk == f"{channel}:{ts}") > 0)
-            if answered:
-                report.skipped.append(f"answered {channel}:{ts}")
-            else:
-                hours = directory.settings.community_missed_hours
-                text = md(":eyes: Nobody from the team has answered this community question for {:g} "
-                          "business hour(s), and it has no ticket: {}\n{}", hours, link(permalink(channel, ts)),
-                          quote(str(data.get("text") or "")))
-                ran = self._tell(f"community-missed:{channel}:{ts}", hero, text)
-                (report.did if ran else report.skipped).append(f"missed {channel}:{ts}")
-            try:
-                item.delete()
-            except DeleteError:
-                logger.warning("could not remove a community watch", extra={"channel": channel})
-        return report
+        return self.community.sweep()
