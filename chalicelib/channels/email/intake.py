@@ -16,41 +16,35 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import hashlib
 import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from pynamodb.exceptions import PutError
-
-from chalicelib.channels.email.mailer import Mailer, reply_address, reply_subject
+from chalicelib.channels.email.ack import ACK, ACK_WINDOW, Acknowledgements, msgid_ref
+from chalicelib.channels.email.held import QUARANTINED, HeldMail
+from chalicelib.channels.email.mailer import Mailer
 from chalicelib.channels.email.parse import ParsedEmail, parse_email
 from chalicelib.desk.directory import Directory
 from chalicelib.desk.directory_store import DirectoryStore
 from chalicelib.desk.events import UnverifiedTeamMail
-from chalicelib.desk.outbox import Attempt, PermanentFailure, Step, step_id
+from chalicelib.desk.outbox import Attempt
 from chalicelib.desk.tickets import (
     AGENT,
     CUSTOMER,
     SYSTEM,
-    InvalidInput,
     NewMessage,
     OpenTicket,
     TicketService,
-    decode_cursor,
-    encode_cursor,
     number_of,
     subject_from,
 )
-from chalicelib.models.directory import DirectoryItem
-from chalicelib.models.tickets import ExternalRef, Message, Ticket
+from chalicelib.models.tickets import Message, Ticket
 from chalicelib.platform.clock import Clock
 from chalicelib.platform.observability import count, logger
 
-ACK_WINDOW = dt.timedelta(hours=24)
-ACK = "email.ack"
+__all__ = ["ACK", "ACK_WINDOW", "EmailIntake", "EmailOutcome", "loop_guard", "msgid_ref", "sender_authenticated"]
 _TOKEN = re.compile(r"^[a-z2-7]{16}$")
 UNVERIFIED_TEAM_TAG = "unverified-team-address"
 
@@ -89,10 +83,6 @@ class EmailOutcome:
 def new_token() -> str:
     """16 base32 characters (80 random bits): the reply address cannot be guessed."""
     return base64.b32encode(os.urandom(10)).decode().lower()
-
-
-def msgid_ref(message_id: str) -> str:
-    return f"email-msgid:{message_id}"
 
 
 def loop_guard(parsed: ParsedEmail, envelope_sender: str | None, own: set[str]) -> str | None:
@@ -151,41 +141,22 @@ class EmailIntake:
         self.support_address = support_address
         self.mail_bucket = mail_bucket
         self.ack_enabled = ack_enabled
+        self.held_mail = HeldMail(clock)
+        self.acks = Acknowledgements(tickets=tickets, directory=directory, clock=clock, mailer=mailer,
+                                     support_address=support_address, enabled=ack_enabled)
 
-    # -- records of mail that did not become a ticket -----------------------
+    # -- records of mail that did not become a ticket (channels/email/held.py) ----
     def _log(self, kind: str, message: dict[str, Any], reason: str, parsed: ParsedEmail | None) -> EmailOutcome:
-        mail = message.get("mail") or {}
-        stamp = str(mail.get("timestamp") or self.clock.now().isoformat())
-        DirectoryItem(
-            f"MAIL#{kind}",
-            f"{stamp}#{message['delivery_id']}",
-            data={
-                "reason": reason,
-                "ses_message_id": message["delivery_id"],
-                "from": parsed.from_address if parsed else mail.get("source"),
-                "subject": parsed.subject if parsed else None,
-                "raw": message.get("s3"),
-                "verdicts": message.get("verdicts"),
-                "received_at": stamp,
-            },
-            updated_at=self.clock.now(),
-        ).save()
-        count("InboundEmailsQuarantined" if kind == "quarantined" else "InboundEmailsTurnedAway")
-        logger.info("inbound email not ticketed", extra={"kind": kind, "reason": reason,
-                                                          "delivery_id": message["delivery_id"]})
+        self.held_mail.record(kind, message, reason, parsed)
         return EmailOutcome(kind, reason=reason)
 
     def held(self, kind: str, limit: int, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
         """A page of quarantined or turned-away mail, newest first (a Query, never a Scan)."""
-        start = None
-        if cursor:
-            start = decode_cursor(cursor)
-            if set(start) != {"pk", "sk"} or start.get("pk") != {"S": f"MAIL#{kind}"}:
-                raise InvalidInput("cursor is not valid for this list")
-        results = DirectoryItem.query(f"MAIL#{kind}", scan_index_forward=False, limit=limit,
-                                      last_evaluated_key=start)
-        records = [dict(item.data or {}) for item in results]
-        return records, encode_cursor(results.last_evaluated_key)
+        return self.held_mail.page(kind, limit, cursor)
+
+    def ack_step(self, attempt: Attempt) -> str:
+        """The ``email.ack`` outbox step (channels/email/ack.py)."""
+        return self.acks.step(attempt)
 
     def feedback(self, message: dict[str, Any]) -> EmailOutcome:
         """An SES bounce or complaint about mail we sent: a system note on that mail's ticket."""
@@ -211,7 +182,7 @@ class EmailIntake:
         verdicts = message.get("verdicts") or {}
         for name in ("spam", "virus"):
             if str(verdicts.get(name, "")).upper() == "FAIL":
-                return self._log("quarantined", message, f"{name}-verdict-fail", None)
+                return self._log(QUARANTINED, message, f"{name}-verdict-fail", None)
         location = message["s3"]
         raw = self.get_object(location["bucket"], location["key"])
         parsed = parse_email(raw)
@@ -315,19 +286,16 @@ class EmailIntake:
                 ses_id: str) -> None:
         """Attachments to S3, listed on the message; the raw email's key kept for the full text."""
         stored = self._store_attachments(ticket_id, ses_id, parsed)
-        item.update(actions=[
-            Message.attachments.set(stored or None) if stored else Message.attachments.remove(),
-            Message.raw_ref.set(f"s3://{message['s3']['bucket']}/{message['s3']['key']}"),
-            Message.email_message_id.set(parsed.message_id) if parsed.message_id else Message.email_message_id.remove(),
-        ])
+        self.tickets.store.attach(item, attachments=stored or None,
+                                  raw_ref=f"s3://{message['s3']['bucket']}/{message['s3']['key']}",
+                                  email_message_id=parsed.message_id or None)
 
     def raw_location(self, ticket: Ticket, message_key: str) -> tuple[str, str] | None:
         """Where the raw mail behind one message of ``ticket`` is kept: (bucket, key), or None."""
         if not message_key or len(message_key) > 1200:
             return None
-        try:
-            item = Message.get(ticket.ticket_id, message_key)
-        except Message.DoesNotExist:
+        item = self.tickets.store.message(ticket.ticket_id, message_key, consistent_read=False)
+        if item is None:
             return None
         bucket, _, key = (item.raw_ref or "").removeprefix("s3://").partition("/")
         if not item.raw_ref or bucket != self.mail_bucket or not key:
@@ -339,7 +307,7 @@ class EmailIntake:
         if unverified:
             failed.add(UNVERIFIED_TEAM_TAG)
         if failed and not failed <= set(ticket.tags or ()):
-            ticket.update(actions=[Ticket.tags.add(failed)], add_version_condition=False)
+            self.tickets.store.add_tags(ticket, failed)
 
     def _open(self, parsed: ParsedEmail, message: dict[str, Any], directory: Directory, own_ref: str,
               ses_id: str, unverified: bool = False) -> EmailOutcome:
@@ -377,7 +345,7 @@ class EmailIntake:
             tags=(("auto-submitted",) if auto else ()) + flags,
             refs=tuple(r for r in (own_ref if own_ref != ticket_id else None, f"email-token:{token}") if r),
         )
-        result = self.tickets.open(cmd, effects=lambda t: self._acknowledgement(t, parsed, directory))
+        result = self.tickets.open(cmd, effects=lambda t: self.acks.effects(t, parsed, directory))
         ticket = result.ticket
         if result.created:
             for m in self.tickets.conversation(ticket)[:1]:
@@ -385,75 +353,3 @@ class EmailIntake:
         if unverified:
             self._tell_unverified(ticket, parsed, verdicts, ses_id)
         return EmailOutcome("opened" if result.created else "duplicate", number_of(ticket))
-
-    # -- the acknowledgement: once per ticket, at most once per sender per day ----
-    def _acknowledgement(self, ticket: Ticket, parsed: ParsedEmail, directory: Directory) -> list[Step]:
-        """Decided as the ticket opens, written in its transaction: the acknowledgement step, or why none
-        (``confirmation_ref = none:<why>``)."""
-        origin = ticket.origin or {}
-        reason = origin.get("loop_guard")
-        if not self.ack_enabled:
-            reason = "acknowledgements-off"
-        elif reason is None and not self._claim_sender(str(parsed.from_address), ticket):
-            reason = "sender-acknowledged-in-last-24h"
-        if reason or not self.support_address:
-            ticket.confirmation_ref = f"none:{reason or 'no-support-address'}"
-            logger.info("no acknowledgement", extra={"ticket_number": ticket.number, "reason": reason})
-            return []
-        team = directory.settings.team_name
-        text = (
-            f"Hello,\n\nThanks for writing to {team}. Your request is ticket #{ticket.number}; "
-            "we will answer in this thread.\n\nReplies to this email go to the same ticket."
-        )
-        calendar, now = directory.settings.calendar(), self.clock.now()
-        if (directory.settings.after_hours_ack and ticket.created_at is not None
-                and not calendar.is_open(ticket.created_at) and not calendar.is_open(now)):
-            back = calendar.describe(calendar.next_opening(now))  # from now: the mail may have waited
-            text += f"\n\nOur team is away right now; we are back on {back}."
-        payload = {"ticket_id": ticket.ticket_id, "text": text, "to": parsed.from_address, "to_name": parsed.from_name,
-                   "subject": reply_subject(parsed.subject), "in_reply_to": parsed.message_id,
-                   "reply_token": origin["reply_token"], "at": now.isoformat()}
-        return [Step(step_id(ACK, ticket.ticket_id), ACK, payload, ticket_id=ticket.ticket_id,
-                     ticket_number=number_of(ticket), summary=f"acknowledgement of #{ticket.number} by email")]
-
-    def ack_step(self, attempt: Attempt) -> str:
-        """The ``email.ack`` step: send it, then record it on the ticket and in its conversation."""
-        p = attempt.payload
-        ticket = self.tickets.find(str(p["ticket_id"]))
-        if ticket is None or ticket.kind != "ticket":
-            raise PermanentFailure("the ticket no longer exists")
-        if ticket.confirmation_ref:
-            return ticket.confirmation_ref
-        team = self.directory.load().settings.team_name
-        mailer = self.mailer()
-        domain = mailer.support_address.partition("@")[2] or "localhost"
-        in_reply_to = p.get("in_reply_to")
-        sent = mailer.send(mailer.build(
-            to=str(p["to"]), to_name=p.get("to_name"), subject=str(p["subject"]), text=str(p["text"]),
-            from_name=team, reply_to=reply_address(mailer.support_address, str(p["reply_token"])),
-            in_reply_to=in_reply_to, references=[in_reply_to] if in_reply_to else [], auto_reply=True,
-            message_id=f"ack-{hashlib.sha256(attempt.step_id.encode()).hexdigest()[:32]}@{domain}",
-        ))
-        self.tickets.add_refs(ticket, [msgid_ref(i) for i in sent.ids])
-        ref = f"ses:{sent.ses_message_id}"
-        self.tickets.append(ticket, NewMessage(
-            source_id=f"email:{sent.message_id}", at=dt.datetime.fromisoformat(str(p["at"])), role=SYSTEM,
-            text=str(p["text"]), channel="email", author_id="system", author_name=team,
-        ))
-        self.tickets.set_confirmation(ticket, ref)
-        count("EmailAcknowledgementsSent")
-        return ref
-
-    def _claim_sender(self, address: str, ticket: Ticket) -> bool:
-        now = self.clock.now()
-        try:
-            ExternalRef(f"email-ack:{address.lower()}", ticket_id=ticket.ticket_id, created_at=now).save(
-                condition=ExternalRef.ref.does_not_exist()
-                | (ExternalRef.created_at < now - ACK_WINDOW)
-                | (ExternalRef.ticket_id == ticket.ticket_id)
-            )
-        except PutError as exc:
-            if exc.cause_response_code == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
