@@ -20,13 +20,11 @@ from chalicelib.web.common import (
     MAX_VERSION,
     ApiError,
     _agent,
-    _cursor,
     _guard,
     _json_object,
-    _limit,
     _number,
-    _only,
     _optional_str,
+    _page,
     _params,
     raw_email_redirect,
 )
@@ -45,13 +43,11 @@ def list_tickets() -> Response:
     from chalicelib.desk.usecases import ticket_page
 
     request, services, member = _agent()
-    params = _params(request)
-    view = params.get("view", "unassigned")
-    limit = _limit(params)
-    _only(params, {*FILTERS, "view", "limit", "cursor"})
-    filters = {k: params[k] for k in FILTERS if k in params}
-    page = ticket_page(services, member, view, limit, _cursor(params), filters)
-    return ok({"view": view, "tickets": [ticket_summary(t) for t in page.tickets], "next_cursor": page.cursor})
+    params = {"view": "unassigned", **_params(request)}
+    page = ticket_page(services, member, params["view"], *_page(params, {*FILTERS, "view"}),
+                       {k: params[k] for k in FILTERS if k in params})
+    return ok({"view": params["view"], "tickets": [ticket_summary(t) for t in page.tickets],
+               "next_cursor": page.cursor})
 
 
 @bp.route("/api/tickets/{number}", methods=["GET"])

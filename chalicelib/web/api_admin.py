@@ -15,7 +15,7 @@ from chalice.app import Blueprint, Request, Response
 from chalicelib import bootstrap
 from chalicelib.ingress.http import ok
 from chalicelib.ingress.shapes import ascii_int
-from chalicelib.web.common import ApiError, _agent, _cursor, _guard, _limit, _only, _page_error, _params, authenticate
+from chalicelib.web.common import ApiError, _agent, _guard, _only, _page, _page_error, _params, authenticate
 
 if TYPE_CHECKING:
     from chalicelib.services import Services
@@ -36,8 +36,7 @@ def list_failures() -> Response:
     from chalicelib.desk.usecases import failures
 
     request, services, _member = _agent()
-    params = _params(request, {"limit", "cursor"})
-    items, cursor = failures(services, _limit(params), _cursor(params))
+    items, cursor = failures(services, *_page(_params(request, {"limit", "cursor"})))
     return ok({"failures": [failure_view(i) for i in items], "cursor": cursor})
 
 
@@ -66,7 +65,7 @@ def held_mail() -> Response:
     kind = params.get("kind", "quarantined")
     if kind not in ("quarantined", "turned-away"):
         raise ApiError(400, "kind must be quarantined or turned-away")
-    records, cursor = services.email_intake.held(kind, _limit(params), _cursor(params))
+    records, cursor = services.email_intake.held(kind, *_page(params))
     return ok({"kind": kind, "mail": records, "next_cursor": cursor})
 
 

@@ -94,6 +94,14 @@ def _limit(params: dict[str, str]) -> int:
     return limit
 
 
+def _page(params: dict[str, str], allowed: set[str] | None = None) -> tuple[int, str | None]:
+    """``limit`` and ``cursor`` of a paged list; with ``allowed``, any parameter but those and these is a 400."""
+    limit = _limit(params)
+    if allowed is not None:
+        _only(params, allowed | {"limit", "cursor"})
+    return limit, _cursor(params)
+
+
 def _cursor(params: dict[str, str]) -> str | None:
     """The opaque cursor of a previous page, checked like a body before the store decodes it."""
     cursor = params.get("cursor")
