@@ -31,7 +31,6 @@ _HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff", "R
 def mail_page() -> Response:
     from chalicelib.channels.slack.mirror import mail_link_key, verify_mail_link
     from chalicelib.desk.tickets import TicketNotFound
-    from chalicelib.models.tickets import Message
 
     request = _request()
     services = bootstrap.services()
@@ -53,10 +52,8 @@ def mail_page() -> Response:
         ticket = services.tickets.by_number(number)
         if params.get("format") == "raw":
             return raw_email_redirect(services, ticket, key)
-        try:
-            message = Message.get(ticket.ticket_id, key) if key and len(key) <= 1200 else None
-        except Message.DoesNotExist:
-            message = None
+        message = (services.tickets.store.message(ticket.ticket_id, key, consistent_read=False)
+                   if key and len(key) <= 1200 else None)
         if message is None or message.channel != "email":
             raise ApiError(404, "that email is not part of this ticket")
     except TicketNotFound:

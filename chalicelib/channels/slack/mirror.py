@@ -101,10 +101,9 @@ class EmailMirror:
             raise TransientFailure("the ticket's triage-channel post is not there yet")
         channel, _, thread_ts = ticket.triage_ref.partition(":")
         key = str(p["message_key"])
-        try:
-            message = Message.get(ticket.ticket_id, key)
-        except Message.DoesNotExist as exc:
-            raise PermanentFailure("the message no longer exists") from exc
+        message = self.tickets.store.message(ticket.ticket_id, key, consistent_read=False)
+        if message is None:
+            raise PermanentFailure("the message no longer exists")
         if attempt.maybe_sent:
             ts = self.slack.find_own_post(channel, thread_ts, MIRROR_EVENT, "message_key", key)
             if ts:

@@ -23,12 +23,12 @@ from chalicelib.channels.slack.blocks import (
     ACTION_SOLVE,
     ACTION_STATUS,
     ACTION_TAKE,
-    home_view,
     ticket_blocks,
     ticket_text,
 )
 from chalicelib.channels.slack.commands import HERO_USAGE, USAGE, Command, CommandError, parse, parse_hero
 from chalicelib.channels.slack.effects import dm_user, ephemeral
+from chalicelib.channels.slack.home import HOME, AppHome, home_step
 from chalicelib.channels.slack.mirror import ACTION_FULL_EMAIL, EmailMirror
 from chalicelib.channels.slack.mrkdwn import Mrkdwn, join, link, md, mention, quote
 from chalicelib.channels.slack.owner_notices import owner_notice_step
@@ -49,13 +49,9 @@ class TriageOutcome:
     action: str
 
 
-HOME, REFRESH, ANNOUNCE = "slack.home", "ticket.refresh", "ticket.announce"
+REFRESH, ANNOUNCE = "ticket.refresh", "ticket.announce"
 ANNOUNCE_EVENT = "support_hero_triage_post"
-
-
-def home_step(member_id: str) -> Step:
-    """Publish a member's App Home (rendered when the step runs: the latest state)."""
-    return Step.new(HOME, {"member_id": member_id}, summary=f"App Home of {member_id}")
+__all__ = ["ANNOUNCE", "HOME", "REFRESH", "SlackTriage", "TriageOutcome", "home_step", "refresh_step", "triage_effects"]
 
 
 def refresh_step(ticket: Ticket) -> Step:
@@ -78,6 +74,8 @@ class SlackTriage:
         self.slack = slack
         self.outbox = outbox
         self.clock = clock
+        self.home = AppHome(tickets=tickets, directory=directory, slack=slack, outbox=outbox, clock=clock,
+                            rotation=rotation)
 
     # -- helpers ----------------------------------------------------------------
     def _slack_id(self, directory: Directory, member_id: str | None) -> str | None:
@@ -98,7 +96,7 @@ class SlackTriage:
                           blocks=ticket_blocks(ticket, slack_id))
 
     def register(self) -> None:
-        self.outbox.register(HOME, self.home_step)
+        self.outbox.register(HOME, self.home.step)
         self.outbox.register(REFRESH, self.refresh_step)
         self.outbox.register(ANNOUNCE, self.announce_step)
 
@@ -128,16 +126,9 @@ class SlackTriage:
                                  blocks=ticket_blocks(ticket, None),
                                  metadata={"event_type": ANNOUNCE_EVENT,
                                            "event_payload": {"ticket_id": ticket.ticket_id}})
-        ticket.update(actions=[Ticket.triage_ref.set(f"{channel}:{ts}")], add_version_condition=False)
+        self.tickets.store.update(ticket, {"triage_ref": f"{channel}:{ts}"}, versioned=False)
         self.tickets.add_refs(ticket, [f"slack-triage:{channel}:{ts}"])
         return f"{channel}:{ts}"
-
-    def home_step(self, attempt: Attempt) -> str:
-        member = self.directory.load().member(str(attempt.payload["member_id"]))
-        if member is None or not member.slack_user_id:
-            return "no-slack-user"
-        self.publish_home(member)
-        return "published"
 
     def refresh_step(self, attempt: Attempt) -> str:
         ticket = self.tickets.find(str(attempt.payload["ticket_id"]))
@@ -150,37 +141,6 @@ class SlackTriage:
                 return f"skipped: {exc.response.get('error')}"  # the message is gone: nothing to show it on
             raise
         return "refreshed"
-
-    def publish_home(self, member: TeamMember) -> None:
-        if not member.slack_user_id:
-            return
-        awaiting = self.tickets.list_view("awaiting-reply", member.id, 50, None).tickets  # oldest first
-        unassigned = self.tickets.list_view("unassigned", None, 50, None).tickets
-        view = home_view(member.name, awaiting, unassigned, self.clock.time(), hero_line=self._hero_line(member),
-                         failures=self._failures_for(member))
-        self.slack.publish_home(member.slack_user_id, view)
-
-    def _failures_for(self, member: TeamMember) -> list[Mrkdwn]:
-        """The Hero's App Home lists what could not be delivered (newest first), with why and the replay."""
-        directory = self.directory.load()
-        if not directory.settings.rotation_roster or self.rotation is None:
-            return []
-        if self.rotation.current_hero(directory.settings, cached=True) != member.id:
-            return []
-        items, _ = self.outbox.failures(10)
-        return [md("• {}{}: {} — `POST /api/failures/{}/retry`", i.summary or i.kind,
-                   f" (#{int(i.ticket_number)})" if i.ticket_number is not None else "", i.last_error or "?",
-                   urllib.parse.quote(i.step_id, safe="")) for i in items]
-
-    def _hero_line(self, member: TeamMember) -> Mrkdwn | None:
-        """"Support Hero until Sun 13 Dec: Bo Agent" at the top of App Home (None without a rotation)."""
-        directory = self.directory.load()
-        sprint = self.rotation.current(directory.settings, cached=True) if self.rotation else None
-        hero = directory.member(sprint.hero) if sprint and sprint.hero else None
-        if sprint is None or hero is None:
-            return None
-        you = " (you)" if hero.id == member.id else ""
-        return md(":superhero: Support Hero until {:%a %d %b}: *{}*{}", sprint.end, hero.name, you)
 
     def _say(self, channel: str, user: str, text: str, key: str | None = None) -> None:
         """A private answer, as an outbox step: a failure to show it never runs the command again."""
