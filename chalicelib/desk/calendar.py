@@ -30,119 +30,41 @@ Conventions:
 
 Note: the module is ``chalicelib.desk.calendar``; it does not shadow the standard library ``calendar``
 for absolute imports, and it deliberately does not use it (day and month names are spelled out
-here so that ``describe`` does not depend on the process locale).
+in :mod:`chalicelib.desk.calendar_config`, with the configuration's parsers, so that ``describe`` does
+not depend on the process locale).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-__all__ = ["MAX_CLOSED_DAYS", "WEEKDAY_NAMES", "BusinessCalendar", "CalendarError"]
+from chalicelib.desk.calendar_config import (
+    WEEKDAY_NAMES,
+    CalendarError,
+    as_utc,
+    check_day,
+    describe_day,
+    format_time,
+    parse_days,
+    parse_holidays,
+    parse_time,
+)
 
-WEEKDAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+__all__ = ["MAX_CLOSED_DAYS", "WEEKDAY_NAMES", "BusinessCalendar", "CalendarError"]
 
 # The longest run of consecutive local days without business hours that a search will cross
 # before deciding the calendar never opens (about three years).
 MAX_CLOSED_DAYS = 3 * 366
-
-_LONG_DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-_MONTH_NAMES = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
-# Day names accepted by from_config (case-insensitive): "mon" and "monday" alike.
-_DAY_LOOKUP = {name: index for index, name in enumerate(WEEKDAY_NAMES)} | {
-    name.lower(): index for index, name in enumerate(_LONG_DAY_NAMES)
-}
-# "HH:MM", optionally with seconds and microseconds so that to_config round-trips any time.
-_TIME_RE = re.compile(r"(\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{6}))?)?")
-# Strict ISO calendar date; date.fromisoformat alone would also accept "20261225" and "2026-W52-5".
-_DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 _ONE_DAY = dt.timedelta(days=1)
 _ZERO = dt.timedelta(0)
 
 # (local date, opening UTC, closing UTC) of one non-empty business period.
 _Period = tuple[dt.date, dt.datetime, dt.datetime]
-
-
-class CalendarError(ValueError):
-    """The calendar is misconfigured, or it has no business hours to offer."""
-
-
-def _utc(instant: dt.datetime, name: str = "instant") -> dt.datetime:
-    """`instant` as aware UTC; naive datetimes are refused (we would have to guess their zone)."""
-    if not isinstance(instant, dt.datetime):
-        raise TypeError(f"{name} must be a datetime, got {type(instant).__name__}")
-    if instant.tzinfo is None or instant.utcoffset() is None:
-        raise ValueError(f"{name} must be timezone-aware, got naive {instant.isoformat()}")
-    return instant.astimezone(dt.UTC)
-
-
-def _check_day(day: dt.date) -> dt.date:
-    # datetime is a subclass of date; accepting one here would silently drop its time and zone.
-    if isinstance(day, dt.datetime) or not isinstance(day, dt.date):
-        raise TypeError(f"expected a date (use local_date() for an instant), got {type(day).__name__}")
-    return day
-
-
-def _format_time(value: dt.time) -> str:
-    if value.second == 0 and value.microsecond == 0:
-        return value.isoformat(timespec="minutes")
-    return value.isoformat()
-
-
-def _parse_time(name: str, text: str) -> dt.time:
-    match = _TIME_RE.fullmatch(text) if isinstance(text, str) else None
-    if match is None:
-        raise CalendarError(f"{name} must be a 24-hour time like '09:00', got {text!r}")
-    hour, minute, second, micro = (int(part) if part else 0 for part in match.groups())
-    if hour > 23 or minute > 59 or second > 59:
-        raise CalendarError(f"{name} must be a 24-hour time between 00:00 and 23:59, got {text!r}")
-    return dt.time(hour, minute, second, micro)
-
-
-def _parse_days(days: list[str] | tuple[str, ...]) -> frozenset[int]:
-    if isinstance(days, str) or not isinstance(days, list | tuple):
-        raise CalendarError(f"days must be a list of day names like ['mon', 'tue'], got {days!r}")
-    if not days:
-        raise CalendarError("days must name at least one working day")
-    workdays: set[int] = set()
-    for name in days:
-        index = _DAY_LOOKUP.get(name.strip().lower()) if isinstance(name, str) else None
-        if index is None:
-            raise CalendarError(f"unknown day name {name!r}; expected one of {', '.join(WEEKDAY_NAMES)}")
-        workdays.add(index)
-    return frozenset(workdays)
-
-
-def _parse_holidays(holidays: list[str] | tuple[str, ...]) -> frozenset[dt.date]:
-    if isinstance(holidays, str) or not isinstance(holidays, list | tuple):
-        raise CalendarError(f"holidays must be a list of dates like ['2026-12-25'], got {holidays!r}")
-    parsed: set[dt.date] = set()
-    for text in holidays:
-        try:
-            if not isinstance(text, str) or _DATE_RE.fullmatch(text) is None:
-                raise ValueError(text)
-            parsed.add(dt.date.fromisoformat(text))
-        except ValueError as exc:  # also "2026-02-30": right shape, not a real date
-            raise CalendarError(f"holiday {text!r} is not a date like '2026-12-25'") from exc
-    return frozenset(parsed)
 
 
 @dataclass(frozen=True)
@@ -175,7 +97,7 @@ class BusinessCalendar:
                 raise CalendarError(f"{name} must be a naive datetime.time (wall-clock in the team's zone)")
         if self.closes <= self.opens:
             raise CalendarError(
-                f"closes ({_format_time(self.closes)}) must be later than opens ({_format_time(self.opens)})"
+                f"closes ({format_time(self.closes)}) must be later than opens ({format_time(self.opens)})"
             )
         for holiday in self.holidays:
             if isinstance(holiday, dt.datetime) or not isinstance(holiday, dt.date):
@@ -199,10 +121,10 @@ class BusinessCalendar:
         """
         return cls(
             timezone=timezone,
-            workdays=_parse_days(days),
-            opens=_parse_time("opens", opens),
-            closes=_parse_time("closes", closes),
-            holidays=_parse_holidays(holidays),
+            workdays=parse_days(days),
+            opens=parse_time("opens", opens),
+            closes=parse_time("closes", closes),
+            holidays=parse_holidays(holidays),
         )
 
     def to_config(self) -> dict[str, Any]:
@@ -210,8 +132,8 @@ class BusinessCalendar:
         return {
             "timezone": self.timezone,
             "days": [WEEKDAY_NAMES[day] for day in sorted(self.workdays)],
-            "opens": _format_time(self.opens),
-            "closes": _format_time(self.closes),
+            "opens": format_time(self.opens),
+            "closes": format_time(self.closes),
             "holidays": [day.isoformat() for day in sorted(self.holidays)],
         }
 
@@ -223,7 +145,7 @@ class BusinessCalendar:
 
     def local(self, instant: dt.datetime) -> dt.datetime:
         """`instant` expressed in the team's zone."""
-        return _utc(instant).astimezone(self.zone)
+        return as_utc(instant).astimezone(self.zone)
 
     def local_date(self, instant: dt.datetime) -> dt.date:
         """The team's calendar date at `instant` (may differ from the UTC date)."""
@@ -232,16 +154,13 @@ class BusinessCalendar:
     def describe(self, instant: dt.datetime) -> str:
         """Customer-readable, in the team's zone: "Monday 30 November 2026 at 09:00 (Europe/London time)"."""
         at = self.local(instant)
-        return (
-            f"{_LONG_DAY_NAMES[at.weekday()]} {at.day} {_MONTH_NAMES[at.month - 1]} {at.year}"
-            f" at {at:%H:%M} ({self.timezone} time)"
-        )
+        return f"{describe_day(at)} at {at:%H:%M} ({self.timezone} time)"
 
     # -- single days --------------------------------------------------------------------------
 
     def is_business_day(self, day: dt.date) -> bool:
         """A workday that is not a holiday (`day` is a local date)."""
-        _check_day(day)
+        check_day(day)
         return day.weekday() in self.workdays and day not in self.holidays
 
     def _wall_to_utc(self, day: dt.date, wall: dt.time) -> dt.datetime:
@@ -330,13 +249,13 @@ class BusinessCalendar:
 
     def is_open(self, instant: dt.datetime) -> bool:
         """True iff opening <= instant < closing on a business day."""
-        at = _utc(instant)
+        at = as_utc(instant)
         hours = self._hours_on(self.local_date(at))
         return hours is not None and hours[0] <= at < hours[1]
 
     def next_opening(self, instant: dt.datetime) -> dt.datetime:
         """`instant` itself (in UTC) if the team is open then, else the start of the next business period."""
-        at = _utc(instant)
+        at = as_utc(instant)
         _day, opening, _closing = self._period_from(at)
         return max(opening, at)
 
@@ -346,7 +265,7 @@ class BusinessCalendar:
         If the team is open at `instant` this is the closing of the previous business period; at the
         closing instant itself it is that instant.
         """
-        at = _utc(instant)
+        at = as_utc(instant)
         # Start a day late for symmetry with _period_from; periods ending after `at` are skipped.
         for _day, _opening, closing in self._periods(self.local_date(at) + _ONE_DAY, -1):
             if closing <= at:
@@ -358,7 +277,7 @@ class BusinessCalendar:
 
         Never raises for a calendar without business days: the search is bounded by the range.
         """
-        begin, finish = _utc(start, "start"), _utc(end, "end")
+        begin, finish = as_utc(start, "start"), as_utc(end, "end")
         total = _ZERO
         if finish <= begin:
             return total
@@ -381,7 +300,7 @@ class BusinessCalendar:
             raise TypeError(f"duration must be a timedelta, got {type(duration).__name__}")
         if duration < _ZERO:
             raise ValueError(f"duration must not be negative, got {duration}")
-        at = _utc(start, "start")
+        at = as_utc(start, "start")
         remaining = duration
         for _day, opening, closing in self._periods(self.local_date(at) - _ONE_DAY, +1):
             if closing <= at:
@@ -402,7 +321,7 @@ class BusinessCalendar:
         instant is taken to mean the business period open at that instant or, if closed, the next
         one, and the tuple then carries that period's actual opening.
         """
-        day, period_opening, _closing = self._period_from(_utc(opening, "opening"))
+        day, period_opening, _closing = self._period_from(as_utc(opening, "opening"))
         previous_day, _previous_opening, previous_closing = self._period_before(day)
         if (day - previous_day).days > 1:
             return previous_closing, period_opening
