@@ -337,15 +337,18 @@ class TicketStore:
             for ref in dict.fromkeys(refs):
                 batch.save(ExternalRef(ref, ticket_id=ticket.ticket_id, number=ticket.number, created_at=now))
 
-    def claim_ref(self, ref: str, *, ticket_id: str, now: dt.datetime, window: dt.timedelta,
+    def claim_ref(self, ref: str, *, ticket_id: str, now: dt.datetime, window: dt.timedelta | None,
                   number: float | None = None, target: str | None = None) -> bool:
-        """Take ``ref`` for ``ticket_id`` unless another ticket took it less than ``window`` ago."""
+        """Take ``ref`` (a conditional put): free when it does not exist, is older than ``window`` (None:
+        never expires), or is ours already (the same ``target`` when one is given, else the same ticket).
+        False when someone else holds it."""
+        ours = (ExternalRef.target == target) if target is not None else (ExternalRef.ticket_id == ticket_id)
+        condition = ExternalRef.ref.does_not_exist() | ours
+        if window is not None:
+            condition = condition | (ExternalRef.created_at < now - window)
         try:
             ExternalRef(ref, ticket_id=ticket_id, number=number, created_at=now, target=target).save(
-                condition=ExternalRef.ref.does_not_exist()
-                | (ExternalRef.created_at < now - window)
-                | (ExternalRef.ticket_id == ticket_id)
-            )
+                condition=condition)
         except PutError as exc:
             if conditional_failed(exc):
                 return False

@@ -44,7 +44,7 @@ class EmailReplies:
         )
         sent = mailer.send(mail)
         self.tickets.add_refs(ticket, [f"email-msgid:{i}" for i in sent.ids])
-        message.update(actions=[Message.email_message_id.set(sent.message_id)])
+        self.tickets.store.set_email_id(message, sent.message_id)
         return f"ses:{sent.ses_message_id}"
 
     def find_sent(self, ticket: Ticket, message: Message) -> str | None:

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from pynamodb.exceptions import PutError
-
 from chalicelib.channels.slack.mrkdwn import md, quote, readable
 from chalicelib.desk.directory_store import DirectoryStore
 from chalicelib.desk.outbox import Attempt, Outbox, Step, step_id
 from chalicelib.desk.tickets import TicketService
-from chalicelib.models.tickets import ExternalRef, Ticket
+from chalicelib.models.tickets import Ticket
 
 NOTICE_WINDOW_SECONDS = 3600
 OWNER_NOTICE = "owner.notice"
@@ -46,17 +44,11 @@ class OwnerNotices:
             return "ignored:no-slack-user"
         now = self.tickets.clock.now()
         key = f"owner-notice:{ticket_id}:{member_id}" + (f":handover:{attempt.step_id}" if note else "")
-        condition = (ExternalRef.ref.does_not_exist() | (ExternalRef.target == attempt.step_id))
-        if not note:
-            condition = condition | (ExternalRef.created_at < now - dt.timedelta(seconds=NOTICE_WINDOW_SECONDS))
-        try:
-            ExternalRef(key, ticket_id=ticket_id, number=ticket.number, created_at=now,
-                        target=attempt.step_id).save(condition=condition)
-        except PutError as exc:
-            if exc.cause_response_code == "ConditionalCheckFailedException":
-                self.outbox.add(home_step(member_id))
-                return "throttled"
-            raise
+        window = None if note else dt.timedelta(seconds=NOTICE_WINDOW_SECONDS)  # a hand-over is always told
+        if not self.tickets.store.claim_ref(key, ticket_id=ticket_id, number=ticket.number, now=now, window=window,
+                                            target=attempt.step_id):
+            self.outbox.add(home_step(member_id))
+            return "throttled"
         summary = md("*#{}* {} ({}, {})", ticket.number, ticket.subject, ticket.channel, ticket.priority)
         # The note may come from a Slack command: its markup is shown as names, never re-posted live.
         text = (md(":handshake: Ticket {} was handed over to you.\n{}", summary, quote(readable(note))) if note
