@@ -228,6 +228,10 @@ class TicketStore:
     def add_tags(self, ticket: Ticket, tags: set[str]) -> None:
         ticket.update(actions=[Ticket.tags.add(tags)], add_version_condition=False)
 
+    def add_links(self, ticket: Ticket, issues: set[str]) -> None:
+        """GitHub issues (``owner/repo#12``) the ticket is linked to."""
+        ticket.update(actions=[Ticket.links.add(issues)], add_version_condition=False)
+
     def record_stage(self, ticket: Ticket, stage: str, check_at: dt.datetime | None) -> bool:
         """Move the ticket along the sweeper's index (``check_at`` None: off it); False when a new target
         started meanwhile."""
