@@ -17,7 +17,7 @@ import importlib
 from dataclasses import dataclass
 from typing import Any
 
-INSTALLED: tuple[str, ...] = ("slack", "email", "github")
+INSTALLED: tuple[str, ...] = ("slack", "email", "contact", "github")
 
 
 @dataclass(frozen=True)
