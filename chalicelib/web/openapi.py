@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from chalicelib import channels
+
 _NUMBER = {"name": "number", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}
 _ERRORS = {
     "400": {"description": "Bad input",
@@ -32,7 +34,8 @@ def document() -> dict[str, Any]:
         {"name": "status", "in": "query", "schema": {"type": "string",
                                                       "enum": ["new", "open", "pending", "solved", "closed"]}},
         {"name": "priority", "in": "query", "schema": {"type": "string", "enum": ["low", "normal", "high", "urgent"]}},
-        {"name": "channel", "in": "query", "schema": {"type": "string", "enum": ["slack", "email", "github"]}},
+        {"name": "channel", "in": "query", "schema": {"type": "string",
+                                                       "enum": [spec.name for spec in channels.installed()]}},
         {"name": "customer", "in": "query", "schema": {"type": "string"}},
         {"name": "tag", "in": "query", "schema": {"type": "string"}},
     ]
