@@ -38,6 +38,23 @@ def _invalid(message: str) -> Exception:
     return InvalidInput(message)
 
 
+def run_steps_soon(services: Services) -> None:
+    """Hand the outbox steps a use case wrote (a reply's delivery, a new owner's DM) to the worker at
+    once, one queue message each; if that fails, the ``outbox`` schedule runs them within a minute.
+    Whoever calls a use case that writes (a route, a form) calls this after it."""
+    from chalicelib.ingress import messages
+    from chalicelib.platform.awslite import AwsError
+    from chalicelib.platform.observability import logger
+
+    for sid in services.outbox.take_fresh():
+        try:
+            services.queue.send(messages.encode(messages.RunStep(sid)), dedupe_key=f"run-step:{sid}",
+                                group=f"outbox:{sid}"[:128])
+        except AwsError:
+            logger.warning("could not hand a step to the worker; the outbox schedule will run it",
+                           extra={"step_id": sid})
+
+
 # Tickets
 
 

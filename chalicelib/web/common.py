@@ -18,7 +18,6 @@ from chalice.app import Request, Response
 from chalicelib import bootstrap
 from chalicelib.ingress.http import error
 from chalicelib.ingress.shapes import ShapeError, ascii_int, load_json
-from chalicelib.platform.awslite import AwsError
 
 if TYPE_CHECKING:
     from chalicelib.desk.directory import TeamMember
@@ -161,23 +160,6 @@ def _page_error(status: int, message: str) -> Response:
                     status_code=status, headers={"Content-Type": "text/html; charset=utf-8"})
 
 
-def _run_soon() -> None:
-    """Hand the outbox steps this request wrote (a reply's delivery, a new owner's DM) to the worker at
-    once, one queue message each; if that fails, the ``outbox`` schedule runs them within a minute."""
-    from chalicelib.ingress import messages
-
-    services = bootstrap.services()
-    for sid in services.outbox.take_fresh():
-        try:
-            services.queue.send(messages.encode(messages.RunStep(sid)), dedupe_key=f"run-step:{sid}",
-                                group=f"outbox:{sid}"[:128])
-        except AwsError:
-            from chalicelib.platform.observability import logger
-
-            logger.warning("could not hand a step to the worker; the outbox schedule will run it",
-                           extra={"step_id": sid})
-
-
 def _guard(fn: Callable[..., Response]) -> Callable[..., Response]:
     """Map domain errors (by type) to HTTP answers."""
 
@@ -185,11 +167,11 @@ def _guard(fn: Callable[..., Response]) -> Callable[..., Response]:
         from chalicelib.desk.analytics import AnalyticsError
         from chalicelib.desk.tickets import Contention, InvalidInput, TicketNotFound, WorkInProgress
         from chalicelib.desk.triage import Conflict
-        from chalicelib.desk.usecases import NotFound
+        from chalicelib.desk.usecases import NotFound, run_steps_soon
 
         try:
             result = fn(*args, **kwargs)
-            _run_soon()
+            run_steps_soon(bootstrap.services())
             return result
         except ApiError as exc:
             return error(exc.status, exc.message)
