@@ -100,6 +100,7 @@ class TicketService:
         self.clock = clock
         self.events = events or Events()
         self.directory = directory
+        self._connection = connection  # the store's (devstack/dbcount.py counts its requests)
         self.store = TicketStore(connection)
         self.links = links
         self.outbox = outbox or Outbox(clock)

@@ -65,6 +65,7 @@ class Change:
 class TriageService:
     def __init__(self, *, clock: Clock, connection: Connection, outbox: Outbox | None = None) -> None:
         self.clock = clock
+        self._connection = connection  # the store's (devstack/dbcount.py counts its requests)
         self.store = TicketStore(connection)
         self.outbox = outbox or Outbox(clock)
 
