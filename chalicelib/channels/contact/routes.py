@@ -6,12 +6,9 @@ built on first use, inside the POST handler (:func:`chalicelib.bootstrap.service
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from chalice.app import Blueprint, Response
-
-if TYPE_CHECKING:
-    from chalicelib.services import Services
 
 bp = Blueprint(__name__)
 
@@ -40,6 +37,7 @@ def contact_submit() -> Response:
     from chalicelib.channels.contact.form import FormError, new_submission_id, read_form
     from chalicelib.channels.contact.limits import RateLimited
     from chalicelib.channels.contact.pages import form_page, notice_page, thanks_page
+    from chalicelib.desk.usecases import run_steps_soon
     from chalicelib.platform.config import get_settings
 
     request = bp.current_request
@@ -66,7 +64,7 @@ def contact_submit() -> Response:
         return _respond(503, notice_page(
             "Message not sent", "We could not take your message just now. Please try again in a few minutes.",
             support))
-    _run_soon(services)
+    run_steps_soon(services)  # the new ticket's triage post and the Hero's DM, to the worker at once
     return _respond(200, thanks_page(outcome.ticket_number, form.email))
 
 
@@ -75,19 +73,3 @@ def _client_ip(context: dict[str, Any] | None) -> str:
     identity = (context or {}).get("identity") or {}
     ip = identity.get("sourceIp") if isinstance(identity, dict) else None
     return str(ip)[:64] if ip else "unknown"
-
-
-def _run_soon(services: Services) -> None:
-    """Hand the outbox steps the new ticket wrote (its triage post, the Hero's DM) to the worker at once;
-    if that fails, the ``outbox`` schedule runs them within a minute."""
-    from chalicelib.ingress import messages
-    from chalicelib.platform.awslite import AwsError
-    from chalicelib.platform.observability import logger
-
-    for sid in services.outbox.take_fresh():
-        try:
-            services.queue.send(messages.encode(messages.RunStep(sid)), dedupe_key=f"run-step:{sid}",
-                                group=f"outbox:{sid}"[:128])
-        except AwsError:
-            logger.warning("could not hand a step to the worker; the outbox schedule will run it",
-                           extra={"step_id": sid})
