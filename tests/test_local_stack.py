@@ -298,16 +298,21 @@ def test_make_run_weekend_message_rotation_and_target_warning_with_the_dev_clock
         assert "we are back on Monday 30 November 2026 at 09:00 (Europe/London time)" in away[0]["text"]
 
         set_clock(api, "2026-11-30T09:05:00Z")  # Monday: sprint 2 began (Bo), and the team is back
-        assert run("rotation")["did"][0] == "announce sprint 2"
-        assert run("rotation")["did"] == []
-        announced = [p for p in posts() if p["channel"] == "C0TRIAGE" and "is the Support Hero" in p["text"]]
+        # Moving the dev clock two days on makes make run's schedule runner run every job at its next tick
+        # (as EventBridge would): it may claim a job's period before the runs below. Either way, once.
+        did = run("rotation")["did"] + run("rotation")["did"]
+        assert did in (["announce sprint 2"], []), did
+        announced = wait_for(lambda: [p for p in posts()
+                                      if p["channel"] == "C0TRIAGE" and "is the Support Hero" in p["text"]])
         assert len(announced) == 1 and announced[0]["text"].startswith(":superhero: <@U0HERO2>")
-        topics = [c["params"] for c in get(f"{fake_slack}/_fake/calls?method=conversations.setTopic")[1]]
+        topics = wait_for(lambda: [c["params"] for c in
+                                   get(f"{fake_slack}/_fake/calls?method=conversations.setTopic")[1]])
         assert len(topics) == 1 and "Bo Agent" in topics[0]["topic"]
 
-        assert run("opening_digest")["did"] == ["digest 2026-11-30: 1"]
-        assert run("opening_digest")["did"] == []
-        digest = [p for p in posts() if p["channel"] == "DU0HERO2" and p["text"].startswith(":sunrise:")]
+        did = run("opening_digest")["did"] + run("opening_digest")["did"]
+        assert did in (["digest 2026-11-30: 1"], []), did
+        digest = wait_for(lambda: [p for p in posts()
+                                   if p["channel"] == "DU0HERO2" and p["text"].startswith(":sunrise:")])
         assert len(digest) == 1 and "Exports fail since this morning" in digest[0]["text"]
 
         # #1 is Bo's now; its 1 h first-response target runs from Monday 09:00: 75 % at 09:45.
@@ -315,9 +320,9 @@ def test_make_run_weekend_message_rotation_and_target_warning_with_the_dev_clock
         assert ticket["assignee"] == "bo"
         assert ticket["response_due"]["due_at"] == "2026-11-30T10:00:00+00:00"
         set_clock(api, "2026-11-30T09:50:00Z")
-        assert run("targets")["did"] == ["warned #1"]
-        assert run("targets")["did"] == []
-        warned = [p for p in posts() if p["channel"] == "DU0HERO2" and "75 %" in p["text"]]
+        did = run("targets")["did"] + run("targets")["did"]
+        assert did in (["warned #1"], []), did  # the schedule runner may have warned first: once either way
+        warned = wait_for(lambda: [p for p in posts() if p["channel"] == "DU0HERO2" and "75 %" in p["text"]])
         assert len(warned) == 1
 
 
