@@ -149,7 +149,7 @@ def cost_per_event() -> dict[str, dict[str, Any]]:
          lambda: services.slack_intake.handle(message("1796205700.000100", "U0HERO1", "1796205600.000100"))),
         ("solve (triage change)", lambda: services.triage.apply(
             services.tickets.find("slack:C0ACME:1796205600.000100"), directory.member("ada"),  # type: ignore[arg-type]
-            Change(status="solved"), directory, expected_version=None)),
+            Change(status="solved"), directory, expected_version=None, announce=False)),
     ):
         counter.reset()
         run()

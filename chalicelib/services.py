@@ -125,7 +125,8 @@ def build_services(
 
     events_queue = queue or SqsEventQueue(queue_name=settings.events_queue_name, region=settings.region,
                                           queue_url=settings.events_queue_url)
-    triage = TriageService(clock=clock, connection=Connection(region=settings.region, host=host), outbox=outbox)
+    triage = TriageService(clock=clock, connection=Connection(region=settings.region, host=host), outbox=outbox,
+                           events=events)
     rotation = RotationStore(clock)
     analytics = Analytics(clock=clock)
     claims = Claims(clock)

@@ -41,13 +41,11 @@ class MessageAdded:
 
 @dataclass(frozen=True)
 class TicketChanged:
-    """A triage change (status, priority, owner, tags) was applied by a team member."""
+    """A team member changed a ticket's status, priority, owner or tags (``change``: a
+    :class:`chalicelib.desk.triage.Change`); ``ticket`` is the changed ticket."""
     ticket: Ticket
     actor: TeamMember
-    status: str | None = None
-    priority: str | None = None
-    assignee: str | None = None
-    note: str | None = None
+    change: Any
 
 
 @dataclass(frozen=True)

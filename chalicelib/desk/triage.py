@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,7 +17,8 @@ from pynamodb.exceptions import TransactWriteError
 
 from chalicelib.desk import analytics, sla
 from chalicelib.desk.directory import PRIORITIES, Directory, TeamMember
-from chalicelib.desk.outbox import Outbox, Step
+from chalicelib.desk.events import Events, TicketChanged
+from chalicelib.desk.outbox import Outbox
 from chalicelib.desk.ticket_store import TicketStore, reasons
 from chalicelib.desk.tickets import (
     CLOSED,
@@ -63,18 +63,19 @@ class Change:
 
 
 class TriageService:
-    def __init__(self, *, clock: Clock, connection: Connection, outbox: Outbox | None = None) -> None:
+    def __init__(self, *, clock: Clock, connection: Connection, outbox: Outbox | None = None,
+                 events: Events | None = None) -> None:
         self.clock = clock
+        self.events = events or Events()
         self._connection = connection  # the store's (devstack/dbcount.py counts its requests)
         self.store = TicketStore(connection)
         self.outbox = outbox or Outbox(clock)
 
     def apply(self, ticket: Ticket, actor: TeamMember, change: Change, directory: Directory, *,
-              expected_version: int | None,
-              effects: Callable[[Ticket], Sequence[Step]] | None = None) -> tuple[Ticket, list[str]]:
-        """Apply ``change`` in one transaction with the side effects it causes (``effects`` of the changed
-        ticket: refresh its Slack message, tell the new owner); returns the updated ticket and what
-        changed (empty: nothing to do, and no side effect)."""
+              expected_version: int | None, announce: bool = True) -> tuple[Ticket, list[str]]:
+        """Apply ``change`` in one transaction with the side effects it causes (``announce``: the steps of
+        every :class:`TicketChanged` subscriber, such as refreshing the ticket's Slack message and telling
+        a new owner); returns the updated ticket and what changed (empty: nothing to do, no side effect)."""
         change.validate(directory)
         if expected_version is not None and int(ticket.version or 0) != expected_version:
             raise Conflict(f"ticket #{ticket.number} is at version {ticket.version}, not {expected_version}")
@@ -127,7 +128,7 @@ class TriageService:
         metrics = analytics.changes_for(snapshot, ticket, settings=directory.settings, at=now, actor=actor.id,
                                         triage=True)
         counted = actor.id not in snapshot.triaged_by and actor.id not in analytics.NOT_PEOPLE
-        steps = list(effects(ticket)) if effects else []
+        steps = self.events.steps(TicketChanged(ticket, actor, change)) if announce else []
         try:
             with self.store.transaction() as write:
                 write.update_ticket(ticket, fields, add={"triaged_by": {actor.id}} if counted else None)

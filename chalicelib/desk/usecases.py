@@ -125,12 +125,10 @@ def _current(services: Services, number: int) -> Ticket:
 
 def _apply(services: Services, member: TeamMember, ticket: Ticket, change: Change,
            expected_version: int | None) -> Triaged:
-    # The Slack side of a change (refresh the ticket's message, tell the new owner), in its transaction.
-    from chalicelib.channels.slack.triage import triage_effects
-
+    # What a change causes elsewhere (the ticket's Slack message, the new owner's DM) subscribes to
+    # TicketChanged: written in the change's transaction.
     updated, changes = services.triage.apply(ticket, member, change, services.directory.load(),
-                                             expected_version=expected_version,
-                                             effects=lambda t: triage_effects(t, member, change))
+                                             expected_version=expected_version)
     return Triaged(updated, changes)
 
 

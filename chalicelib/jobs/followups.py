@@ -113,7 +113,8 @@ class FollowUps:
             fresh = self.tickets.find(ticket.ticket_id) or ticket
             if not fresh.assignee:
                 # A Conflict propagates: the claim is released and the queue retries.
-                self.triage.apply(fresh, ROTATION_ACTOR, Change(assignee=hero), directory, expected_version=None)
+                self.triage.apply(fresh, ROTATION_ACTOR, Change(assignee=hero), directory, expected_version=None,
+                                  announce=False)
                 assigned = True
         verb = "is yours (you are the Support Hero)" if assigned else "is waiting for an owner"
         due = ""
@@ -312,7 +313,7 @@ class FollowUps:
             if not t.assignee and hero is not None:
                 try:
                     t, _ = self.triage.apply(t, ROTATION_ACTOR, Change(assignee=hero), directory,
-                                             expected_version=None)
+                                             expected_version=None, announce=False)
                     note = " → assigned to you"
                 except Conflict:
                     note = " (changed meanwhile: check its owner)"

@@ -148,8 +148,7 @@ class SlackTriage:
 
     def _change(self, ticket: Ticket, member: TeamMember, change: Change, directory: Directory) -> list[str]:
         fresh = self.tickets.find(ticket.ticket_id) or ticket
-        _, changes = self.triage.apply(fresh, member, change, directory, expected_version=None,
-                                       effects=lambda t: triage_effects(t, member, change))
+        _, changes = self.triage.apply(fresh, member, change, directory, expected_version=None)
         return changes
 
     # -- /ticket -----------------------------------------------------------------

@@ -8,9 +8,9 @@ from chalicelib.channels.slack.intake import CONFIRM, SlackIntake
 from chalicelib.channels.slack.mirror import EmailMirror, mail_link_key
 from chalicelib.channels.slack.owner_notices import OWNER_NOTICE, OwnerNotices
 from chalicelib.channels.slack.replies import SlackReplies
-from chalicelib.channels.slack.triage import SlackTriage
+from chalicelib.channels.slack.triage import SlackTriage, triage_effects
 from chalicelib.channels.wiring import Wiring
-from chalicelib.desk.events import MessageAdded, TicketOpened
+from chalicelib.desk.events import MessageAdded, TicketChanged, TicketOpened
 from chalicelib.desk.tickets import CUSTOMER
 from chalicelib.platform.security import dashboard_key
 
@@ -32,6 +32,8 @@ def wire(w: Wiring) -> None:
     w.events.on(TicketOpened, lambda e: mirror.effects(e.ticket, e.first_key, CUSTOMER) if e.first_key else [],
                 steps=True)
     w.events.on(MessageAdded, lambda e: mirror.effects(e.ticket, e.message_key, e.role), steps=True)
+    # A triage change shows on the ticket's Slack message, and a new owner is told.
+    w.events.on(TicketChanged, lambda e: triage_effects(e.ticket, e.actor, e.change), steps=True)
     SlackSteps(slack=w.slack, directory=w.directory.load, outbox=w.outbox, clock=w.clock).register()
     triage.register()
     mirror.register()
