@@ -28,7 +28,7 @@ class ChannelSpec:
     routes: str | None = None  # "module:attribute" of a Chalice Blueprint that app.py registers
     wire: str | None = None  # "module:function" the composition root calls with a Wiring
     announced: bool = True  # a new ticket is posted in the triage channel (Slack's own are not)
-    acknowledges_itself: bool = False  # sends its own receipt, out-of-hours notice included (email)
+    acknowledges_itself: bool = False  # its own receipt says it all (email's mail; the contact form's page)
 
 
 def installed() -> list[ChannelSpec]:

@@ -13,6 +13,7 @@ import datetime as dt
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from chalicelib import channels
 from chalicelib.channels.slack.effects import post, tell, topic
 from chalicelib.channels.slack.mrkdwn import Mrkdwn, join, md, mention
 from chalicelib.desk import sla
@@ -91,7 +92,9 @@ class FollowUps:
                 self.claims.once("new-ticket", ticket.ticket_id, lambda: self._route(ticket, directory, hero))
         calendar = settings.calendar()
         now = self.clock.now()
-        if (settings.after_hours_ack and ticket.channel in ("slack", "github") and ticket.created_at is not None
+        spec = channels.spec(ticket.channel)
+        if (settings.after_hours_ack and spec is not None and not spec.acknowledges_itself
+                and ticket.created_at is not None
                 and not calendar.is_open(ticket.created_at) and not calendar.is_open(now)
                 and ticket.first_response_at is None and not self._from_team(ticket, directory)):
             # Written, and still nobody here to read it: say when we are back (email says it in its own

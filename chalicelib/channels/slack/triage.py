@@ -16,6 +16,7 @@ from typing import Any
 
 from slack_sdk.errors import SlackApiError
 
+from chalicelib import channels
 from chalicelib.channels.slack.api import SlackApi
 from chalicelib.channels.slack.blocks import (
     ACTION_ASSIGNEE,
@@ -120,8 +121,10 @@ class SlackTriage:
             ts = self.slack.find_own_post(channel, None, ANNOUNCE_EVENT, "ticket_id", ticket.ticket_id)
         if ts is None:
             origin = ticket.origin or {}
-            where = (md("email from {}", origin.get("address")) if ticket.channel == "email"
-                     else md("GitHub {}", link(str(origin.get("issue_url") or ""))))
+            spec = channels.spec(ticket.channel)
+            label = spec.label.lower() if spec else str(ticket.channel)
+            where = (md("GitHub {}", link(str(origin["issue_url"]))) if origin.get("issue_url")
+                     else md("{} from {}", label, origin.get("address") or ticket.requester_name or "someone"))
             ts = self.slack.post(channel=channel, text=md("New {}\n{}", where, ticket_text(ticket, None)),
                                  blocks=ticket_blocks(ticket, None),
                                  metadata={"event_type": ANNOUNCE_EVENT,
