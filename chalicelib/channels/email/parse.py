@@ -12,30 +12,27 @@ import quopri
 import re
 from dataclasses import dataclass, field
 from email import policy
-from email.header import decode_header, make_header
 from email.message import EmailMessage, Message
 from email.parser import BytesParser
 from email.utils import parsedate_to_datetime
 
-from chalicelib.channels.email.addresses import Mailbox, parse_mailboxes
 from chalicelib.channels.email.decode import (
     decode_text,
-    decode_words,
     is_binary,
-    recover_raw,
     repair_header_block,
     split_broken_multipart,
 )
+from chalicelib.channels.email.headers import addresses, clean, header, message_ids, normalise_id, raw_headers
 from chalicelib.channels.email.html import html_to_text
 from chalicelib.channels.email.reply import extract
+
+__all__ = ["MAX_TEXT_CHARS", "Attachment", "ParsedEmail", "clean", "message_ids", "normalise_id", "parse_email"]
 
 MAX_TEXT_CHARS = 64 * 1024
 MAX_SCAN_CHARS = 256 * 1024
 _QP_SOFT_BREAK = re.compile(rb"=\r?\n")
 _QP_ESCAPE = re.compile(rb"=[0-9A-F]{2}")
 _UNDECLARED_QP = re.compile(rb"=(?:C[2-9A-F]|D[0-9A-F]|E[0-9A-F])=[89AB][0-9A-F]")  # an escaped UTF-8 sequence
-_MSGID = re.compile(r"<([^<>\s]+)>")
-_SURROGATE = re.compile("[\udc80-\udcff]")
 
 
 @dataclass(frozen=True)
@@ -74,73 +71,6 @@ class ParsedEmail:
     from_unambiguous: bool = False
     html: str | None = None
     charset_fallbacks: list[str] = field(default_factory=list)
-
-
-def clean(value: str) -> str:
-    """Valid text only.  The email package keeps raw header bytes (RFC 6532 UTF-8 headers, or
-    Latin-1/cp1252 garbage) as lone surrogates: recover them as UTF-8 when valid, else cp1252."""
-    return recover_raw(value)[0].replace("\x00", "")
-
-
-def message_ids(value: str | None) -> list[str]:
-    """Message-IDs in a header, normalised (no brackets, case kept, domain lowercased)."""
-    if not value:
-        return []
-    found = _MSGID.findall(value)
-    if not found and "@" in value and " " not in value.strip():
-        found = [value.strip()]
-    return [normalise_id(f) for f in found]
-
-
-def normalise_id(value: str) -> str:
-    value = value.strip().strip("<>")
-    local, at, domain = value.rpartition("@")
-    return f"{local}@{domain.lower()}" if at else value
-
-
-def _header(msg: Message, name: str, notes: list[str] | None = None) -> str | None:
-    raw = None
-    for key, value in msg.raw_items() if isinstance(msg, EmailMessage) else msg.items():
-        if key.lower() == name.lower():
-            raw = str(value)
-            break
-    if raw is not None and _SURROGATE.search(raw):
-        # Raw 8-bit bytes: the package would turn them into U+FFFD; recover them ourselves.
-        text, fallback = recover_raw(raw)
-        if fallback and notes is not None:
-            notes.append(f"header:{name}:cp1252")
-        try:
-            return str(make_header(decode_header(text))) if "=?" in text else text
-        except Exception:  # noqa: BLE001 - a broken encoded-word: keep the recovered text
-            return text
-    try:
-        value = msg.get(name)
-        parsed = None if value is None else str(value)
-    except Exception:  # noqa: BLE001 - a malformed header: fall back to its raw text
-        return raw
-    if parsed is not None and raw is not None and "\ufffd" in parsed and "=?" in raw:
-        try:  # an encoded-word in a mislabelled charset (gb2312 holding GBK): our own chain
-            text, used = decode_words(raw)
-        except Exception:  # noqa: BLE001
-            return parsed
-        if notes is not None:
-            notes += [f"header:{name}:{note.split()[0]}" for note in used]
-        return text
-    return parsed
-
-
-def _raw_headers(msg: Message, name: str) -> list[str]:
-    """Every occurrence of a header as it stood in the message, undecoded."""
-    items = msg.raw_items() if isinstance(msg, EmailMessage) else msg.items()
-    return [clean(str(value)) for key, value in items if key.lower() == name.lower()]
-
-
-def _addresses(msg: Message, name: str) -> list[Mailbox]:
-    """The mailboxes of an address header, read from its raw text (``chalicelib.channels.email.addresses``)."""
-    found: list[Mailbox] = []
-    for raw in _raw_headers(msg, name):
-        found += parse_mailboxes(raw)
-    return found
 
 
 def _charset(part: Message) -> str | None:
@@ -332,7 +262,7 @@ def _reported_ids(msg: Message) -> list[str]:
             inner = part.get_payload()
             for sub in inner if isinstance(inner, list) else []:
                 if isinstance(sub, Message):
-                    ids += message_ids(_header(sub, "Message-ID"))
+                    ids += message_ids(header(sub, "Message-ID"))
         elif ctype == "text/rfc822-headers":
             text = _decode_part(part)
             match = re.search(r"^Message-ID:\s*(.+)$", text, re.IGNORECASE | re.MULTILINE)
@@ -360,9 +290,9 @@ def parse_email(raw: bytes) -> ParsedEmail:
     msg = BytesParser(policy=policy.default).parsebytes(raw)
     assert isinstance(msg, EmailMessage)
     notes: list[str] = []
-    senders = _addresses(msg, "From")
+    senders = addresses(msg, "From")
     body, plain, html, recovered = _body_text(msg, notes)
-    subject = clean(" ".join((_header(msg, "Subject", notes) or "").split()))
+    subject = clean(" ".join((header(msg, "Subject", notes) or "").split()))
     # Only the start of a huge body is read for the reply (the ticket keeps at most MAX_TEXT_CHARS anyway).
     extracted = extract(clean(plain[:MAX_SCAN_CHARS]) if plain else None,
                         clean(html[:4 * MAX_SCAN_CHARS]) if html else None, subject=subject)
@@ -372,7 +302,7 @@ def parse_email(raw: bytes) -> ParsedEmail:
         text = text[:MAX_TEXT_CHARS]
     date = None
     try:
-        raw_date = _header(msg, "Date")
+        raw_date = header(msg, "Date")
         date = parsedate_to_datetime(raw_date) if raw_date else None
         if date is not None and date.tzinfo is None:
             date = date.replace(tzinfo=dt.UTC)
@@ -383,20 +313,20 @@ def parse_email(raw: bytes) -> ParsedEmail:
     is_report = content_type == "multipart/report"
     sender = senders[0].address if senders else None
     # One From header holding one mailbox, parsed without guessing: the only shape that may name a team member.
-    from_unambiguous = len(senders) == 1 and senders[0].clean and len(_raw_headers(msg, "From")) == 1
+    from_unambiguous = len(senders) == 1 and senders[0].clean and len(raw_headers(msg, "From")) == 1
     local = (sender or "").split("@", 1)[0].lower()
     if local in ("mailer-daemon", "postmaster"):
         is_report = True
-    ids = [clean(i) for i in message_ids(_header(msg, "Message-ID"))]
+    ids = [clean(i) for i in message_ids(header(msg, "Message-ID"))]
     return ParsedEmail(
         message_id=ids[0] if ids else None,
-        in_reply_to=message_ids(_header(msg, "In-Reply-To")),
-        references=message_ids(_header(msg, "References")),
+        in_reply_to=message_ids(header(msg, "In-Reply-To")),
+        references=message_ids(header(msg, "References")),
         from_address=sender,
         from_name=senders[0].name if senders else None,
         from_unambiguous=from_unambiguous,
-        to=[m.address for m in _addresses(msg, "To")],
-        cc=[m.address for m in _addresses(msg, "Cc")],
+        to=[m.address for m in addresses(msg, "To")],
+        cc=[m.address for m in addresses(msg, "Cc")],
         subject=subject,
         date=date,
         text=text,
@@ -404,11 +334,11 @@ def parse_email(raw: bytes) -> ParsedEmail:
         html=clean(html) if html else None,
         truncated=truncated,
         attachments=_attachments(msg, body, recovered),
-        auto_submitted=(_header(msg, "Auto-Submitted") or None),
-        precedence=(_header(msg, "Precedence") or None),
-        list_id=(_header(msg, "List-Id") or None),
-        return_path=_header(msg, "Return-Path"),
-        x_autoreply=_header(msg, "X-Autoreply") is not None or _header(msg, "X-Autorespond") is not None,
+        auto_submitted=(header(msg, "Auto-Submitted") or None),
+        precedence=(header(msg, "Precedence") or None),
+        list_id=(header(msg, "List-Id") or None),
+        return_path=header(msg, "Return-Path"),
+        x_autoreply=header(msg, "X-Autoreply") is not None or header(msg, "X-Autorespond") is not None,
         is_delivery_report=is_report,
         reported_message_ids=_reported_ids(msg) if is_report else [],
         charset_fallbacks=notes,

@@ -27,6 +27,23 @@ import re
 from dataclasses import dataclass
 
 from chalicelib.channels.email.html import CUT, MARKERS, QUOTE, RULE, SIG, html_lines
+from chalicelib.channels.email.reply_patterns import (
+    ATTRIBUTION_ENDS,
+    DASHED,
+    DATE_EMAIL,
+    DISTINCT_ENDS,
+    EMAIL,
+    FIELD,
+    FORWARD,
+    FORWARD_SUBJECT,
+    FROM_FIELDS,
+    MOBILE,
+    OPENERS,
+    SEPARATOR,
+    SIGNATURE_LINE,
+    TIME,
+    UNDERLINE,
+)
 
 
 @dataclass(frozen=True)
@@ -34,101 +51,12 @@ class Extracted:
     full_text: str  # the whole mail as text, quoted history included
     reply_text: str  # what the sender wrote in this mail
 
-
 _I = re.IGNORECASE
-# "On <date>, <name> wrote:" and its translations: (how it opens, how it ends). Matched on one line
-# or on up to four lines joined, since clients wrap it.
-_ATTRIBUTIONS = [
-    (r"On\b", r"\b(?:wrote|sent|writes)(?:\s*:|\s*-{2,})"),
-    (r"Le\b", r"\ba\s+[ée]crit\s*:?"),
-    (r"Am\b", r"(?:\bschrieb\b.{0,120}|\bgeschrieben\s*):"),
-    (r"Op\b", r"\b(?:schreef|geschreven)\b.{0,120}:"),
-    (r"El\b", r"\bescribi[óo]\s*:"),
-    (r"Il\b", r"\bha\s+scritto\s*:"),
-    (r"(?:Em|No dia)\b", r"\bescreveu\s*:"),
-    (r"(?:W dniu|Dnia)\b", r"\bnapisa(?:ł|ła|ł\(a\))\s*:"),
-    (r"Dne\b", r"\bnapsal(?:a|\(a\))?\s*:"),
-    (r"(?:Den|På|Pä)\b", r"\bskrev\b.{0,120}:"),
-    (r"Vào\b", r"\bđã\s+viết\s*:"),
-    (r"在", r"(?:写道|寫道)\s*[:：]"),
-    (r"\d{4}\s*년", r"작성(?:했습니다)?\s*:"),
-]
-_ATTRIBUTION_ENDS = [
-    re.compile(r"^.{0,250}\b(?:wrote|schrieb|skrev|kirjoitti|napisał|napisała|написал|написала|написал\(а\)|"
-               r"пишет|yazdı|escribió|escreveu|écrit|ha scritto|napsal|napsala)\s*:\s*$", _I),
-    re.compile(r"^.{0,250}(?:写道|寫道|작성)\s*[:：]\s*$"),
-    # "15. marts 2026 kl. 11.00 skrev Name <a@b>:" (the verb before the address)
-    re.compile(r"^.{0,120}\d.{0,80}\b(?:skrev|wrote|schrieb|kirjoitti|napisał|napisała|написал|написала|escribió|"
-               r"escreveu|a écrit|ha scritto|schreef|napsal|napsala)\b.{0,120}@.{0,80}:\s*$", _I),
-    # "Name <a@b> kirjoitti 3.3.2026 klo 10.04:", "Name <a@b> schrieb am 3. März 2026 um 10:04:"
-    re.compile(r"^.{0,200}@.{0,100}\b(?:wrote|schrieb|skrev|kirjoitti|napisał|napisała|написал|написала|"
-               r"yazdı|escribió|escreveu|a écrit|ha scritto|napsal|napsala|schreef)\b.{0,60}\d.{0,30}:\s*$", _I),
-]
-# Wordings no sentence ends with: a date in the line is enough.  Hungarian: "Name <a@b> ezt írta (időpont:
-# 2026. aug. 16., Ke 12:27):", "2026. 01. 05. 14:32 keltezéssel, Name a következőt írta:".
-_DISTINCT_ENDS = re.compile(r"^.{0,250}(?:\bezt írta\b.{0,80}|\ba következőt írta|keltezéssel.{0,120}írta)\s*:\s*$",
-                            _I)
-_OPENERS = [(re.compile(r"^\s*-*\s*" + start, _I), re.compile(r"^\s*-*\s*" + start + r".{0,300}?" + end
-                                                              + r"\s*-*\s*$", _I | re.S))
-            for start, end in _ATTRIBUTIONS]
-# ---- John Smith wrote ----   /   ------On 12/29/2025 17:32 PM, Julius Caesar wrote-----
-_DASHED = re.compile(r"^\s*-{2,}\s*.{1,200}\b(?:wrote|schrieb|a écrit|escribió|ha scritto|napisał|написал|skrev)"
-                     r"\s*:?\s*-{2,}\s*$", _I)
-# 2026-10-17 11:28 GMT+03:00 Name <a@b>:   /   12.03.2026, 14:05, "Имя" <a@b.ru>:   /   2026年3月3日(火) 10:04 A <a@b>:
-_DATE_EMAIL = re.compile(
-    r"^\s*(?:\d{4}[-/.年]\s?\d{1,2}[-/.月]\s?\d{1,2}日?|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}).{0,120}"
-    r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+>*\s*[:：]?\s*$")
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-_TIME = re.compile(r"\d{1,2}:\d{2}")
-
-_SEPARATOR = re.compile(
-    r"^\s*[-=_*]{2,}\s*(?:Original Message|Reply Message|Original message|Antwort Nachricht|Ursprüngliche Nachricht|"
-    r"Originalnachricht|Oprindelig meddelelse|Opprinnelig melding|Originalmeddelande|Ursprungligt meddelande|"
-    r"Message d'origine|Message original|Mensaje original|Messaggio originale|Mensagem original|"
-    r"Oorspronkelijk bericht|Origineel bericht|Oryginalna wiadomość|Wiadomość oryginalna|"
-    r"Исходное сообщение|Původní zpráva|Původní e-mail|Alkuperäinen viesti|Orijinal mesaj|Αρχικό μήνυμα|"
-    r"Eredeti üzenet|Pesan Asli|原始邮件|原始郵件|元のメッセージ)\s*[-=_*]{2,}\s*$", _I)
-_FORWARD = re.compile(
-    r"^\s*(?:[-=_*]{2,}\s*(?:Forwarded message|Forwarded Message|Weitergeleitete Nachricht|Message transféré|"
-    r"Mensaje reenviado|Messaggio inoltrato|Mensagem encaminhada|Doorgestuurd bericht|Videresendt meddelelse|"
-    r"Videresendt melding|Vidarebefordrat meddelande|Przekazana wiadomość|Wiadomość przekazana|"
-    r"Пересланное сообщение|Přeposlaná zpráva|Välitetty viesti|転送されたメッセージ|转发的邮件)\s*[-=_*]{2,}|"
-    r"Begin forwarded message:|Anfang der weitergeleiteten Nachricht:|Début du message réexpédié\s*:|"
-    r"Inicio del mensaje reenviado:|Inizio messaggio inoltrato:|Início da mensagem reencaminhada:)\s*$", _I)
-_FORWARD_SUBJECT = re.compile(r"^\s*(?:fwd?|fw|wg|tr|rv|enc|vs|vl|i|pd|továbbítás|переслать)\s*:", _I)
-# Fields of a quoted header block (Outlook and others), in the languages clients write them.
-_FROM_FIELDS = ("from", "von", "de", "van", "fra", "från", "od", "от", "da", "lähettäjä", "kimden", "người gửi",
-                "差出人", "发件人", "寄件者", "보낸 사람", "afzender", "feladó", "від", "de la", "pošiljatelj")
-_OTHER_FIELDS = (
-    "sent", "date", "to", "cc", "subject", "envoyé", "à", "objet", "gesendet", "datum", "an", "betreff",
-    "verzonden", "aan", "onderwerp", "sendt", "til", "emne", "skickat", "till", "ämne", "wysłano", "wysłane",
-    "data", "do", "temat", "отправлено", "дата", "кому", "тема", "enviado", "fecha", "para", "asunto", "inviato",
-    "a", "oggetto", "assunto", "lähetetty", "vastaanottaja", "aihe", "gönderildi", "tarih", "kime", "konu",
-    "gửi", "ngày", "tiêu đề", "đến", "送信日時", "宛先", "件名", "日付", "发送时间", "收件人", "主题", "日期",
-    "寄件日期", "收件者", "主旨", "날짜", "받는 사람", "제목", "reply-to", "répondre à", "antwort an",
-    "odesláno", "komu", "předmět", "elküldve", "címzett", "tárgy", "dátum", "trimis", "către", "subiect",
-    "poslano", "prejemnik", "zadeva", "відправлено", "кому", "тема", "від",
-)
-_FIELD = re.compile(r"^\s*\*?\s*(" + "|".join(sorted((re.escape(f) for f in _FROM_FIELDS + _OTHER_FIELDS),
-                                                               key=len, reverse=True)) + r")\s*\*?\s*[:：]", _I)
-_UNDERLINE = re.compile(r"^\s*_{8,}\s*$")
-_SIGNATURE_LINE = re.compile(r"^\s*--\s?$")
-_MOBILE = re.compile(
-    r"^\s*(?:Sent from my\b.{0,60}|Sent from (?:Mail|Outlook|Yahoo Mail|Samsung Mobile|Gmail|ProtonMail)\b.{0,60}|"
-    r"Sent (?:via|with) .{0,40}(?:mobile|iPhone|Android|BlackBerry|app).{0,30}|Get Outlook for \w+.{0,80}|"
-    r"Von meinem .{1,40} gesendet\.?|Gesendet von meinem .{1,40}|Gesendet mit .{1,40}(?:App|iPhone|Android)\.?|"
-    r"Envoyé de mon .{1,40}|Envoyé depuis mon .{1,40}|Enviado desde mi .{1,40}|Enviado do meu .{1,40}|"
-    r"Enviado de meu .{1,40}|Inviato da(?:l mio)? .{1,40}|Verzonden (?:vanaf|met) (?:mijn )?.{1,40}|"
-    r"Sendt fra min .{1,40}|Skickat från min .{1,40}|Wysłane z (?:mojego )?.{1,40}|Отправлено с .{1,40}|"
-    r"Odesláno z .{1,40}|Lähetetty .{0,40}(?:laitteesta|iPhonesta|puhelimesta)|iPhoneから送信|Android から送信|"
-    r"Verstuurd (?:vanaf|met|via) (?:mijn )?.{1,40}|.{1,20}에서 보냄|.{1,20}(?:'?[uüiı]mdan|'?dan|'?den) gönderildi|"
-    r"Trimis de pe .{1,40}|Poslano z .{1,40}|Skickat från .{1,40}|Sendt fra .{1,40}|"
-    r"从我的\s?\S{1,20}发送|发自我的\s?\S{1,20}|寄件自我的\s?\S{1,20}|나의 iPhone에서 보냄)\s*$", _I)
 
 
 def _mobile(line: str) -> bool:
     """A mobile client's signature line: a short phrase, never a sentence ("Sent from my desk, is ...")."""
-    return bool(_MOBILE.match(line)) and len(line.split()) <= 8 and ", " not in line
+    return bool(MOBILE.match(line)) and len(line.split()) <= 8 and ", " not in line
 
 
 def _is_quoted(line: str) -> bool:
@@ -148,9 +76,9 @@ def _attribution(lines: list[str], i: int) -> int:
     line = lines[i]
     if _is_quoted(line) or len(line) > 400 or line in MARKERS or _blank(line):
         return 0
-    if _DASHED.match(line):
+    if DASHED.match(line):
         return 1
-    openers = [whole for opener, whole in _OPENERS if opener.match(line)]
+    openers = [whole for opener, whole in OPENERS if opener.match(line)]
     dated = bool(re.match(r"^\s*-*\s*\S{0,12}\s?\d", line))
     joined = line
     for j in range(i, min(i + 4, len(lines))):
@@ -163,16 +91,16 @@ def _attribution(lines: list[str], i: int) -> int:
         span = j - i + 1
         if any(whole.match(joined) for whole in openers):
             return span
-        if _DISTINCT_ENDS.match(joined) and re.search(r"\d", joined):
+        if DISTINCT_ENDS.match(joined) and re.search(r"\d", joined):
             return span
-        ends = any(p.match(joined) for p in _ATTRIBUTION_ENDS)
-        if ends and (_EMAIL.search(joined) or _quote_follows(lines, j + 1)):
+        ends = any(p.match(joined) for p in ATTRIBUTION_ENDS)
+        if ends and (EMAIL.search(joined) or _quote_follows(lines, j + 1)):
             return span
-        if _DATE_EMAIL.match(joined) and (joined.rstrip().endswith((":", "：")) or _quote_follows(lines, j + 1)):
+        if DATE_EMAIL.match(joined) and (joined.rstrip().endswith((":", "：")) or _quote_follows(lines, j + 1)):
             return span
         # A short line ending in ':' that names a sender and a time, right above a quote (Mail.ru, Yandex...).
-        if (joined.rstrip().endswith((":", "：")) and len(joined) <= 250 and _EMAIL.search(joined)
-                and _TIME.search(joined) and _quote_follows(lines, j + 1)):
+        if (joined.rstrip().endswith((":", "：")) and len(joined) <= 250 and EMAIL.search(joined)
+                and TIME.search(joined) and _quote_follows(lines, j + 1)):
             return span
     return 0
 
@@ -185,7 +113,7 @@ def _quote_follows(lines: list[str], i: int) -> bool:
 
 def _header_block(lines: list[str], i: int) -> int:
     """How many lines starting at ``i`` make a quoted header block (From:/Sent:/To:/Subject:); 0 if none."""
-    first = _FIELD.match(lines[i])
+    first = FIELD.match(lines[i])
     if not first:
         return 0
     # The whole block on one line ("Date: ... From: a@b To: ... Subject: ..."), as HTML often renders it.
@@ -205,7 +133,7 @@ def _header_block(lines: list[str], i: int) -> int:
                 break
             j += 1
             continue
-        match = _FIELD.match(lines[j])
+        match = FIELD.match(lines[j])
         if match:
             names.append(match.group(1).lower())
             seen_blank = 0
@@ -214,10 +142,10 @@ def _header_block(lines: list[str], i: int) -> int:
         elif not match and len(names) < 2 and not re.search(r"@|\d", lines[j]):
             break  # "From: the logs I see..." in prose
         j += 1
-    has_from = any(n in _FROM_FIELDS for n in names)
-    others = {n for n in names if n not in _FROM_FIELDS}
+    has_from = any(n in FROM_FIELDS for n in names)
+    others = {n for n in names if n not in FROM_FIELDS}
     # Two fields are a header block only if the sender is an address ("From: the logs I see..." is prose).
-    addressed = bool(re.search(r"@|<|\[mailto:", lines[i])) if first.group(1).lower() in _FROM_FIELDS else False
+    addressed = bool(re.search(r"@|<|\[mailto:", lines[i])) if first.group(1).lower() in FROM_FIELDS else False
     if has_from and others and (len(set(names)) >= 3 or addressed):
         return max(j - i, 1)
     dated = {"date", "sent", "datum", "gesendet", "envoyé", "enviado", "data", "fecha"} & set(names)
@@ -230,9 +158,9 @@ def _header_block(lines: list[str], i: int) -> int:
 def _separator(lines: list[str], i: int) -> bool:
     """Does history that never comes back start at line ``i``?"""
     line = lines[i]
-    if line == CUT or _SEPARATOR.match(line):
+    if line == CUT or SEPARATOR.match(line):
         return True
-    if (line == RULE or _UNDERLINE.match(line)) and _next_starts_history(lines, i + 1):
+    if (line == RULE or UNDERLINE.match(line)) and _next_starts_history(lines, i + 1):
         return True
     return bool(_header_block(lines, i))
 
@@ -242,7 +170,7 @@ def _next_starts_history(lines: list[str], i: int) -> bool:
         i += 1
     if i >= len(lines):
         return False
-    return bool(lines[i] == CUT or _SEPARATOR.match(lines[i]) or _header_block(lines, i) or _attribution(lines, i)
+    return bool(lines[i] == CUT or SEPARATOR.match(lines[i]) or _header_block(lines, i) or _attribution(lines, i)
                 or re.match(r"^\s*(?:original message|reply message)\s*:?\s*$", lines[i], _I))
 
 
@@ -263,7 +191,7 @@ def _drop_signatures(section: list[str]) -> list[str]:
     """Mobile signatures go wherever they are; a ``-- `` block goes to the end of the section if short."""
     kept = [line for line in section if not _mobile(line)]
     for k, line in enumerate(kept):
-        if (_SIGNATURE_LINE.match(line) or line == SIG) and len(kept) - k <= 12:
+        if (SIGNATURE_LINE.match(line) or line == SIG) and len(kept) - k <= 12:
             return kept[:k]
     return kept
 
@@ -281,14 +209,14 @@ def reply_lines(lines: list[str], subject: str | None = None) -> list[str]:
             i += 1  # a quote container: its attribution or its quoted lines decide
             continue
         span = _attribution(lines, i)
-        if not span and _FORWARD.match(line) and not cut_anything:
+        if not span and FORWARD.match(line) and not cut_anything:
             return _whole(lines)  # a forward: the forwarded mail is the question
         top = not cut_anything and not sections and all(_blank(ln) for ln in current)
         if not span and top and (block := _header_block(lines, i)):
             i += block  # headers above the mail itself (pasted, or a client's summary): not history
             continue
         if not span and _separator(lines, i):
-            if not cut_anything and subject and _FORWARD_SUBJECT.match(subject):
+            if not cut_anything and subject and FORWARD_SUBJECT.match(subject):
                 return _whole(lines)
             cut_anything = True
             break
@@ -303,7 +231,7 @@ def reply_lines(lines: list[str], subject: str | None = None) -> list[str]:
                 else:
                     break
             quoted = any(_is_quoted(lines[k]) for k in range(i + span, j))
-            if j < n and _FORWARD.match(lines[j]) and not cut_anything and not quoted:
+            if j < n and FORWARD.match(lines[j]) and not cut_anything and not quoted:
                 return _whole(lines)
             if not quoted and j < n:
                 cut_anything = True  # unquoted history below an attribution: it never comes back
@@ -392,7 +320,7 @@ def _without_last_blockquote(lines: list[str]) -> list[str]:
     for k in range(len(lines)):
         if lines[k] in MARKERS or _blank(lines[k]) or _is_quoted(lines[k]):
             continue
-        if _attribution(lines, k) or _FORWARD.match(lines[k]) or _separator(lines, k):
+        if _attribution(lines, k) or FORWARD.match(lines[k]) or _separator(lines, k):
             return lines
     starts = [k for k, line in enumerate(lines) if line == QUOTE and (k == 0 or not _is_quoted(lines[k - 1]))]
     if not starts:
