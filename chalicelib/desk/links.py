@@ -2,11 +2,12 @@
 
 Stored in the directory table (generic pk/sk): ``LINK#<repo>#<n>`` / ``<ticket id>`` for the
 fan-out (one Query per issue), and ``ISSUE#open`` / ``<repo>#<n>`` for the nightly reconciler
-(one paged Query over the linked issues that are still open).
+(one paged Query over the linked issues that are still open).  This module owns both kinds.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass
 
@@ -47,6 +48,12 @@ def _link_pk(issue: IssueRef) -> str:
     return f"LINK#{issue.repo.lower()}#{issue.number}"
 
 
+def _open_issue(issue: IssueRef, title: str | None, now: dt.datetime) -> DirectoryItem:
+    """The reconciler's entry for an issue that is still open."""
+    return DirectoryItem(OPEN_ISSUES, issue.key.lower(), data={"repo": issue.repo, "number": issue.number,
+                                                               "title": title}, updated_at=now)
+
+
 class LinkStore:
     def __init__(self, clock: Clock) -> None:
         self.clock = clock
@@ -59,9 +66,7 @@ class LinkStore:
         with DirectoryItem.batch_write() as batch:
             batch.save(DirectoryItem(_link_pk(issue), ticket.ticket_id,
                                      data={"ticket_id": ticket.ticket_id, "number": ticket.number}, updated_at=now))
-            batch.save(DirectoryItem(OPEN_ISSUES, issue.key.lower(),
-                                     data={"repo": issue.repo, "number": issue.number, "title": title},
-                                     updated_at=now))
+            batch.save(_open_issue(issue, title, now))
         ticket.update(actions=[Ticket.links.add({issue.key})], add_version_condition=False)
         return True
 
@@ -72,9 +77,7 @@ class LinkStore:
         if state == "closed":
             DirectoryItem(OPEN_ISSUES, issue.key.lower()).delete()
         else:
-            DirectoryItem(OPEN_ISSUES, issue.key.lower(),
-                          data={"repo": issue.repo, "number": issue.number, "title": title},
-                          updated_at=self.clock.now()).save()
+            _open_issue(issue, title, self.clock.now()).save()
 
     def open_issues(self, limit: int) -> list[IssueRef]:
         found = []

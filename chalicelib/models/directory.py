@@ -1,9 +1,26 @@
-"""The directory table: team roster, customers, monitored channels, settings, API tokens
-and the ticket-number counter.
+"""The directory table: generic ``pk``/``sk`` items of several kinds.
 
-Partition ``DIR`` holds everything the worker needs to classify an event, so one
-Query loads it.  Tokens live in partition ``TOKEN`` keyed by their hash; the counter
-is ``COUNTER``/``ticket``.
+Partition ``DIR`` holds everything the worker needs to classify an event, so one Query loads it.
+Each kind is written and read by exactly one module (its owner); nothing else touches it (owners under ``chalicelib.``):
+
+======================================  ==================================  =======================
+kind (pk / sk)                          what                                owner
+======================================  ==================================  =======================
+``DIR`` / ``settings``, ``member#``...  team, members, customers, channels  desk.directory_store
+``TOKEN`` / ``<token hash>``            agent API tokens                    desk.directory_store
+``COUNTER`` / ``ticket``                the ticket-number counter (ADD 1)   desk.directory_store
+``ROTATION`` / ``sprint#<000042>``      sprint overrides (swap, skip)       desk.rotation
+``LINK#<repo>#<n>`` / ``<ticket id>``   tickets linked to a GitHub issue    desk.links
+``ISSUE#open`` / ``<repo>#<n>``         linked issues still open            desk.links
+``CLAIM#<job>`` / ``<period>``          once-per-period claims, leased      jobs.claims
+``WATCH`` / ``<due>#<channel>:<ts>``    community questions to follow up    jobs.community
+``ANSWERED`` / ``<channel>:<ts>``       community threads answered          jobs.community
+``MAIL#<kind>`` / ``<time>#<id>``       held mail (GET /api/mail/held)      channels.email.held
+``CONTACT#RATE#<kind>#<hash>`` / hour   the contact form's rate counters    channels.contact.limits
+======================================  ==================================  =======================
+
+One exception by design: the ingress (stdlib only, no PynamoDB) reads the members of ``DIR`` with its
+own Query (:mod:`chalicelib.ingress.team`).
 """
 
 from __future__ import annotations
