@@ -102,12 +102,3 @@ def refresh(ticket: Ticket, settings: TeamSettings) -> dict[str, Any]:
             setattr(ticket, name, value)
             changed[name] = value
     return changed
-
-
-def actions_for(changed: dict[str, Any]) -> list[Any]:
-    """PynamoDB update actions for :func:`refresh`'s result."""
-    out = []
-    for name, value in changed.items():
-        attr = getattr(Ticket, name)
-        out.append(attr.set(value) if value is not None else attr.remove())
-    return out
