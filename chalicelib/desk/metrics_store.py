@@ -24,6 +24,7 @@ from chalicelib.desk.metrics import (
     read_item,
     rollup_partition,
 )
+from chalicelib.models.conditions import conditional_failed
 from chalicelib.models.metrics import DURATIONS, MetricItem
 
 
@@ -105,7 +106,7 @@ def roll_up(day: dt.date) -> bool:
         marker.update(actions=[MetricItem.summary.set(encode_summary(dims)), MetricItem.rolled_writes.set(seen)],
                       condition=MetricItem.writes == seen)
     except UpdateError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
+        if conditional_failed(exc):
             return False  # written meanwhile: still stale, rolled up next time
         raise
     return True

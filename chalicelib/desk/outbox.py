@@ -50,6 +50,7 @@ from chalicelib.desk.verdicts import (
     classify,
     is_external,
 )
+from chalicelib.models.conditions import conditional_failed
 from chalicelib.models.outbox import OutboxItem
 from chalicelib.platform.clock import Clock
 from chalicelib.platform.observability import count, logger
@@ -111,7 +112,7 @@ class Outbox:
             try:
                 self.item(step, delay=delay).save(condition=OutboxItem.step_id.does_not_exist())
             except PutError as exc:
-                if exc.cause_response_code != "ConditionalCheckFailedException":
+                if not conditional_failed(exc):
                     raise
                 continue
             added.append(step.id)
@@ -166,7 +167,7 @@ class Outbox:
         try:
             item.update(actions=actions, condition=(OutboxItem.queue == DUE) & ready)
         except UpdateError as exc:
-            if exc.cause_response_code == "ConditionalCheckFailedException":
+            if conditional_failed(exc):
                 return None
             raise
         return item, lease
@@ -210,7 +211,7 @@ class Outbox:
         try:
             item.update(actions=actions, condition=OutboxItem.lease == lease)
         except UpdateError as exc:
-            if exc.cause_response_code != "ConditionalCheckFailedException":
+            if not conditional_failed(exc):
                 raise
             logger.warning("an outbox step's lease was lost while it ran", extra={"step_id": item.step_id})
         count("SideEffectsDelivered")
@@ -237,7 +238,7 @@ class Outbox:
         try:
             item.update(actions=actions, condition=OutboxItem.lease == lease)
         except UpdateError as exc:
-            if exc.cause_response_code != "ConditionalCheckFailedException":
+            if not conditional_failed(exc):
                 raise
             return
         extra = {"step_id": item.step_id, "kind": item.kind, "attempt": attempts, "reason": reason[:200],
@@ -297,7 +298,7 @@ class Outbox:
                 condition=OutboxItem.state == FAILED,
             )
         except UpdateError as exc:
-            if exc.cause_response_code == "ConditionalCheckFailedException":
+            if conditional_failed(exc):
                 return False
             raise
         self._fresh().append(sid)

@@ -18,16 +18,13 @@ from typing import TypeVar
 
 from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, UpdateError
 
+from chalicelib.models.conditions import conditional_failed
 from chalicelib.models.directory import CLAIM_PREFIX, DirectoryItem
 from chalicelib.platform.clock import Clock
 
 T = TypeVar("T")
 RUNNING, DONE = "running", "done"
 KEEP_SECONDS = 120 * 86400  # a done claim outlives any period it guards (a sprint, a week, a target)
-
-
-def _conditional(exc: PutError | UpdateError | DeleteError) -> bool:
-    return exc.cause_response_code == "ConditionalCheckFailedException"
 
 
 class Claims:
@@ -48,7 +45,7 @@ class Claims:
         try:
             item.save(condition=DirectoryItem.pk.does_not_exist() | expired)
         except PutError as exc:
-            if _conditional(exc):
+            if conditional_failed(exc):
                 return False, None
             raise
         try:
@@ -57,7 +54,7 @@ class Claims:
             try:
                 item.delete(condition=DirectoryItem.lease == lease)
             except DeleteError as exc:
-                if not _conditional(exc):
+                if not conditional_failed(exc):
                     raise
             raise
         try:
@@ -65,7 +62,7 @@ class Claims:
                                  DirectoryItem.expires_at.set(int(now.timestamp()) + KEEP_SECONDS)],
                         condition=DirectoryItem.lease == lease)
         except UpdateError as exc:
-            if not _conditional(exc):
+            if not conditional_failed(exc):
                 raise
         return True, result
 
