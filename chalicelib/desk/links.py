@@ -11,6 +11,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
+from chalicelib.desk.ticket_store import TicketStore
 from chalicelib.models.directory import DirectoryItem
 from chalicelib.models.tickets import Ticket
 from chalicelib.platform.clock import Clock
@@ -57,6 +58,7 @@ def _open_issue(issue: IssueRef, title: str | None, now: dt.datetime) -> Directo
 class LinkStore:
     def __init__(self, clock: Clock) -> None:
         self.clock = clock
+        self.tickets = TicketStore()  # the ticket's own list of its links lives on the ticket item
 
     def link(self, ticket: Ticket, issue: IssueRef, *, title: str | None = None) -> bool:
         """Idempotent. Returns False when the ticket was already linked to the issue."""
@@ -67,7 +69,7 @@ class LinkStore:
             batch.save(DirectoryItem(_link_pk(issue), ticket.ticket_id,
                                      data={"ticket_id": ticket.ticket_id, "number": ticket.number}, updated_at=now))
             batch.save(_open_issue(issue, title, now))
-        ticket.update(actions=[Ticket.links.add({issue.key})], add_version_condition=False)
+        self.tickets.add_links(ticket, {issue.key})
         return True
 
     def tickets_for(self, issue: IssueRef) -> list[str]:

@@ -13,7 +13,7 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
-from chalicelib.desk import sla
+from chalicelib.desk import metrics_store, sla
 from chalicelib.desk.analytics import (
     TOTAL_PARTITION,
     Delta,
@@ -25,12 +25,10 @@ from chalicelib.desk.analytics import (
     roll_up,
     rollup_partition,
     stale_days,
-    update_actions,
 )
 from chalicelib.desk.directory import TeamSettings
 from chalicelib.desk.ticket_store import TicketStore
 from chalicelib.desk.tickets import AGENT, CUSTOMER, SOLVED, NewMessage, evolve
-from chalicelib.models.metrics import MetricItem
 from chalicelib.models.tickets import Message, Ticket
 
 AUDIT = "audit"
@@ -89,7 +87,7 @@ def aggregate(all_deltas: Iterable[Deltas]) -> dict[tuple[str, str], Delta]:
 def write(items: dict[tuple[str, str], Delta]) -> None:
     """One UpdateItem of ADDs per aggregate: the same actions as the live path."""
     for delta in items.values():
-        MetricItem(delta.month, delta.key).update(actions=update_actions(delta))
+        metrics_store.apply(delta)
 
 
 def rebuild(settings: TeamSettings, *, today: dt.date, page: int = 200) -> dict[str, int]:
@@ -110,14 +108,11 @@ def rebuild(settings: TeamSettings, *, today: dt.date, page: int = 200) -> dict[
         if not start:
             break
     items = aggregate(all_deltas)
-    removed = 0
     partitions = [*months_between(first_day, today), TOTAL_PARTITION,
                   *(rollup_partition(year) for year in range(first_day.year, today.year + 1))]
-    with MetricItem.batch_write() as batch:
-        for month in partitions:
-            for raw in raw_items(month):
-                batch.delete(MetricItem(month, raw["key"]["S"]))
-                removed += 1
+    stale = [(month, str(raw["key"]["S"])) for month in partitions for raw in raw_items(month)]
+    metrics_store.delete_items(stale)
+    removed = len(stale)
     write(items)
     rolled = sum(roll_up(day) for day in stale_days(today, years=today.year - first_day.year + 1))
     return {"tickets": tickets, "items_written": len(items), "items_removed": removed, "days_rolled_up": rolled}

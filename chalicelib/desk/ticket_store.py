@@ -23,16 +23,13 @@ from pynamodb.transactions import TransactWrite
 
 from chalicelib.desk.ticket_types import NEW, InvalidInput, NewMessage, OpenTicket
 from chalicelib.desk.ticket_views import FILTERS, VIEWS
+from chalicelib.models.conditions import conditional_failed
 from chalicelib.models.tickets import ExternalRef, Message, Ticket
 
 
 def reasons(exc: TransactWriteError) -> list[str | None]:
     """Why each item of a cancelled transaction failed, in the order they were written."""
     return [r.code if r is not None else None for r in exc.cancellation_reasons]
-
-
-def conditional_failed(exc: PutError | UpdateError) -> bool:
-    return exc.cause_response_code == "ConditionalCheckFailedException"
 
 
 def _removes(value: Any) -> bool:

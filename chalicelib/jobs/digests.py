@@ -16,10 +16,10 @@ from chalicelib.desk.directory import Directory
 from chalicelib.desk.directory_store import DirectoryStore
 from chalicelib.desk.outbox import Outbox
 from chalicelib.desk.rotation import RotationStore, Sprint
+from chalicelib.desk.units import format_duration, format_rate
 from chalicelib.jobs.claims import Claims
 from chalicelib.jobs.followups import JobReport
 from chalicelib.platform.clock import Clock
-from chalicelib.web.dashboard import format_duration, format_rate
 
 
 def digest_blocks(title: str, report: dict[str, Any], board: dict[str, Any] | None,

@@ -1,68 +1,21 @@
-"""How the dashboard and the digests write numbers: escaped text, durations, rates (stdlib only).
-
-Every value from a report goes through these: junk, booleans, NaN and infinities are no number.
+"""How the dashboard writes values: escaped text and coordinates; durations and rates come from
+:mod:`chalicelib.desk.units` (the digests read them the same way).
 """
 
 from __future__ import annotations
 
 import html
-import math
-from collections.abc import Mapping
-from typing import Any
 
-DASH = "—"
+from chalicelib.desk.units import DASH, as_count, as_mapping, as_number, format_duration, format_rate
+
+__all__ = ["DASH", "as_count", "as_mapping", "as_number", "esc", "format_duration", "format_rate"]
 
 
 def esc(value: object) -> str:
     return html.escape(str(value), quote=True)
 
 
-def as_number(value: object) -> float | None:
-    """A finite number from the data, or None (booleans and junk are not numbers)."""
-    if value is None or isinstance(value, bool):
-        return None
-    if isinstance(value, int | float):
-        number = float(value)
-    else:
-        try:
-            number = float(str(value))
-        except ValueError:
-            return None
-    return number if math.isfinite(number) else None
-
-
-def as_count(value: object) -> int:
-    number = as_number(value)
-    return round(number) if number is not None and number > 0 else 0
-
-
-def as_mapping(value: object) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
-
-
 def _fmt(x: float) -> str:
     """A coordinate: two decimals at most, no trailing zeros."""
     text = f"{x:.2f}".rstrip("0").rstrip(".")
     return "0" if text in ("", "-0") else text
-
-
-def format_duration(seconds: object) -> str:
-    """Business seconds as "1h 05m", "12m" or "45s"; None (no data) as an em dash."""
-    number = as_number(seconds)
-    if number is None:
-        return DASH
-    total = max(0, round(number))
-    if total < 60:
-        return f"{total}s"
-    if total < 3600:
-        return f"{total // 60}m"
-    hours, rest = divmod(total, 3600)
-    return f"{hours}h {rest // 60:02d}m"
-
-
-
-def format_rate(rate: object) -> str:
-    """A 0..1 rate as "83 %"; None (nothing to rate) as an em dash."""
-    number = as_number(rate)
-    return DASH if number is None else f"{round(number * 100)} %"
-
