@@ -10,12 +10,11 @@ from chalice.app import Blueprint, Request, Response
 from chalicelib import bootstrap
 from chalicelib.bootstrap import Ingress
 from chalicelib.ingress import messages
-from chalicelib.ingress.http import error, ok
+from chalicelib.ingress.http import body_and_secret, error, ok
 from chalicelib.ingress.shapes import GITHUB_HANDLED, GitHubDelivery, ShapeError, load_json, parse_github_delivery
 from chalicelib.platform.awslite import AwsError
 from chalicelib.platform.observability import count, logger
 from chalicelib.platform.queue import MessageTooLarge
-from chalicelib.platform.secrets import SecretMissing
 from chalicelib.platform.security import SignatureError, verify_github_signature
 
 bp = Blueprint(__name__)
@@ -36,15 +35,10 @@ def _group(delivery: GitHubDelivery) -> str:
 
 
 def handle_github_webhook(request: Request, ingress: Ingress) -> Response:
-    raw = request.raw_body or b""
-    body = raw.encode("utf-8") if isinstance(raw, str) else raw
-    if len(body) > ingress.settings.max_body_bytes:
-        return error(413, "request body too large")
-    try:
-        secret = ingress.secrets.get("GITHUB_WEBHOOK_SECRET")
-    except (SecretMissing, AwsError):
-        logger.exception("github webhook secret unavailable")
-        return error(503, "webhook secret unavailable")
+    read = body_and_secret(request, ingress, "GITHUB_WEBHOOK_SECRET")
+    if isinstance(read, Response):
+        return read
+    body, secret = read
     try:
         verify_github_signature(secret=secret, body=body,
                                 signature_256=request.headers.get("x-hub-signature-256"))

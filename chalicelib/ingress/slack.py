@@ -13,7 +13,7 @@ from chalicelib.bootstrap import Ingress
 from chalicelib.channels.slack.commands import HERO_USAGE, USAGE, CommandError, parse, parse_hero
 from chalicelib.channels.slack.refs import group_for
 from chalicelib.ingress import messages
-from chalicelib.ingress.http import error, ok
+from chalicelib.ingress.http import body_and_secret, error, ok
 from chalicelib.ingress.shapes import (
     MAX_REPLY,
     ShapeError,
@@ -42,15 +42,10 @@ def slack_events() -> Response:
 
 def verified_body(request: Request, ingress: Ingress) -> bytes | Response:
     """The raw body if Slack signed it (checked before anything is parsed), else the error to answer."""
-    raw = request.raw_body or b""
-    body = raw.encode("utf-8") if isinstance(raw, str) else raw
-    if len(body) > ingress.settings.max_body_bytes:
-        return error(413, "request body too large")
-    try:
-        secret = ingress.secrets.get("SLACK_SIGNING_SECRET")
-    except (SecretMissing, AwsError):
-        logger.exception("slack signing secret unavailable")
-        return error(503, "signing secret unavailable")
+    read = body_and_secret(request, ingress, "SLACK_SIGNING_SECRET")
+    if isinstance(read, Response):
+        return read
+    body, secret = read
     try:
         verify_slack_signature(
             signing_secret=secret,
