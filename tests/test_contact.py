@@ -297,3 +297,17 @@ def assert_layout(page: Any, width: int, shot: Any) -> None:
     assert layout["font"] >= 16
     assert layout["honeypot"] <= 0  # off screen: a person never sees it
     page.screenshot(shot, full_page=True)
+
+
+def test_the_team_reads_the_message_in_the_triage_thread(stack: Stack) -> None:
+    """A contact-form ticket is announced in the triage channel, and the message itself (escaped) is in
+    that post's thread, once, without the "Show full email" button (no mail came)."""
+    submit(stack, message=f"Invoice wrong {HOSTILE}")
+    stack.drain()
+    posts = [c["params"] for c in stack.slack.calls("chat.postMessage") if c["params"]["channel"] == "C0TRIAGE"]
+    [announced] = [p for p in posts if not p.get("thread_ts")]
+    assert "contact form from sam@acme.example" in announced["text"]
+    [shown] = [p for p in posts if p.get("thread_ts")]
+    assert shown["thread_ts"] == stack.slack.messages("C0TRIAGE")[0]["ts"] and "Invoice wrong" in shown["text"]
+    assert "<script>" not in shown["text"] and "&lt;script&gt;" in shown["text"]
+    assert all(block["type"] != "actions" for block in shown["blocks"])

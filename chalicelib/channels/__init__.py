@@ -29,6 +29,7 @@ class ChannelSpec:
     wire: str | None = None  # "module:function" the composition root calls with a Wiring
     announced: bool = True  # a new ticket is posted in the triage channel (Slack's own are not)
     acknowledges_itself: bool = False  # its own receipt says it all (email's mail; the contact form's page)
+    threaded: bool = False  # each customer message is shown in its ticket's triage-channel thread
 
 
 def installed() -> list[ChannelSpec]:

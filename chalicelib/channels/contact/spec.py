@@ -4,4 +4,4 @@ from chalicelib.channels import ChannelSpec
 
 SPEC = ChannelSpec(name="contact", label="Contact form", colour="#d55e00",
                    routes="chalicelib.channels.contact.routes:bp", wire="chalicelib.channels.contact.wire:wire",
-                   acknowledges_itself=True)
+                   acknowledges_itself=True, threaded=True)

@@ -1,8 +1,10 @@
-"""Email tickets in Slack: each customer email in its ticket's triage thread, the whole mail one click away.
+"""Email and contact-form tickets in Slack: each customer message in its ticket's triage thread, the whole
+mail one click away.
 
-Every customer email on an email ticket (the first one and each reply) is posted in the thread of the
-ticket's triage-channel message: who wrote, and what they wrote in this mail (the reply, without the
-quoted history). A "Show full email" button under it answers the member who presses it, privately,
+Every customer message on a ticket of a threaded channel (``ChannelSpec.threaded``: email, the contact
+form), the first one and each reply, is posted in the thread of the ticket's triage-channel message:
+who wrote, and what they wrote (for a mail, the reply without the quoted history). Under a message that
+came by mail, a "Show full email" button answers the member who presses it, privately,
 with a link of their own (one hour) to a page with the mail's whole text and its raw ``.eml``.
 The link grants exactly that: one message of one ticket, to one member, until it expires.
 """
@@ -15,6 +17,7 @@ import urllib.parse
 from collections.abc import Callable
 from typing import Any
 
+from chalicelib import channels
 from chalicelib.channels.slack.api import SlackApi
 from chalicelib.channels.slack.effects import ephemeral
 from chalicelib.channels.slack.mrkdwn import Mrkdwn, link, md, quote
@@ -80,8 +83,10 @@ class EmailMirror:
         self.outbox.register(MIRROR, self.step)
 
     def effects(self, ticket: Ticket, message_key: str, role: str) -> list[Step]:
-        """The thread post for a customer email on ``ticket`` (none without a triage channel)."""
-        if ticket.channel != "email" or role != CUSTOMER or not self.directory.load().settings.triage_channel:
+        """The thread post for a customer message on a ticket of a threaded channel (email, the contact
+        form; none without a triage channel)."""
+        spec = channels.spec(ticket.channel)
+        if spec is None or not spec.threaded or role != CUSTOMER or not self.directory.load().settings.triage_channel:
             return []
         return [mirror_step(ticket, message_key)]
 
@@ -137,17 +142,19 @@ def email_text(message: Message) -> Mrkdwn:
     body, limit = message.text or "", EXCERPT_CHARS
     while True:
         shown = body if len(body) <= limit else body[:limit].rstrip() + " …"
-        text = md(":email: *{}*{} wrote:\n{}{}", who[:200], address[:300], quote(shown), files)
+        icon = ":email:" if message.channel == "email" else ":speech_balloon:"
+        text = md("{} *{}*{} wrote:\n{}{}", Mrkdwn(icon), who[:200], address[:300], quote(shown), files)
         if len(text) <= 2900 or limit < 100:
             return text
         limit = limit * 2 // 3
 
 
 def email_blocks(ticket: Ticket, message: Message) -> list[dict[str, Any]]:
-    return [
-        {"type": "section", "text": {"type": "mrkdwn", "text": email_text(message)}},
-        {"type": "actions", "block_id": f"{BLOCK_PREFIX}{ticket.number}", "elements": [
+    """The message; for one that came by mail, the button to the whole mail."""
+    blocks: list[dict[str, Any]] = [{"type": "section", "text": {"type": "mrkdwn", "text": email_text(message)}}]
+    if message.channel == "email":
+        blocks.append({"type": "actions", "block_id": f"{BLOCK_PREFIX}{ticket.number}", "elements": [
             {"type": "button", "action_id": ACTION_FULL_EMAIL, "value": message.message_key[:2000],
              "text": {"type": "plain_text", "text": "Show full email"}},
-        ]},
-    ]
+        ]})
+    return blocks
