@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from chalicelib.channels.email.html import html_to_text, strip_quoted
+from chalicelib.channels.email.html import html_to_text
 from chalicelib.channels.email.parse import parse_email
+from chalicelib.channels.email.reply import reply_of as strip_quoted
 from tests.conftest import corpus_dir
 
 

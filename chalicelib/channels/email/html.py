@@ -194,10 +194,3 @@ def html_lines(html: str) -> list[str]:
 def html_to_text(html: str) -> str:
     """The whole HTML mail as text (quoted parts prefixed with ``> ``)."""
     return "\n".join(line for line in html_lines(html) if line not in MARKERS).strip()
-
-
-def strip_quoted(text: str) -> str:
-    """The new text of a plain-text reply (``chalicelib.channels.email.reply.reply_of``)."""
-    from chalicelib.channels.email.reply import reply_of
-
-    return reply_of(text)
