@@ -92,6 +92,10 @@ DueIndex = _index("by_due", "sla_due", "due_at",
                   "Tickets whose customer waits for a response, soonest due first (``view=due``).")
 SlaCheckIndex = _index("by_sla_check", "sla_check", "sla_check_at",
                        "Tickets the target sweeper must look at, by when (a warning still to send).")
+SurveyIndex = _index("by_survey", "survey_due", "survey_at",
+                     "Solved tickets whose satisfaction survey is still to be asked, by when (chalicelib.desk.surveys).")
+RequesterIndex = _index("by_requester", "requester_key",
+                        doc="One identity's tickets, newest first: a person's are the union over their identities.")
 
 
 class Ticket(Model):
@@ -144,6 +148,18 @@ class Ticket(Model):
     sla_check = UnicodeAttribute(null=True)  # "CHECK" while a warning is still to come (by_sla_check)
     sla_check_at = UTCDateTimeAttribute(null=True)
     triaged_by = UnicodeSetAttribute(null=True)  # who made a triage change (analytics: "tickets triaged")
+    # The requester as an identity ("slack:U123", "email:sam@acme.example", "github:octocat"): people
+    # (chalicelib.desk.people) link identities, so a person's tickets are a Query per identity (by_requester).
+    requester_key = UnicodeAttribute(null=True)
+    earlier = JSONAttribute(null=True)  # the requester's earlier tickets when this one opened {count, open, last}
+    # Satisfaction (chalicelib.desk.surveys): asked once, after a grace period once solved.
+    survey_due = UnicodeAttribute(null=True)  # "SURVEY" while a survey waits for its time (by_survey)
+    survey_at = UTCDateTimeAttribute(null=True)
+    survey_state = UnicodeAttribute(null=True)  # asked | skipped:<why>
+    csat = UnicodeAttribute(null=True)  # good | bad
+    csat_at = UTCDateTimeAttribute(null=True)
+    csat_comment = UnicodeAttribute(null=True)
+    csat_owner = UnicodeAttribute(null=True)  # the owner when it was rated (the analytics' agent)
     version = VersionAttribute()
 
     by_number = ByNumberIndex()
@@ -157,6 +173,8 @@ class Ticket(Model):
     by_customer = CustomerIndex()
     by_due = DueIndex()
     by_sla_check = SlaCheckIndex()
+    by_survey = SurveyIndex()
+    by_requester = RequesterIndex()
 
 
 class Message(Model):
