@@ -38,6 +38,7 @@ from devstack.fake_slack import Now, dev_clock_now, new_outage
 
 _COMMENTS = re.compile(r"^/repos/([^/]+/[^/]+)/issues/(\d+)/comments$")
 _ISSUE = re.compile(r"^/repos/([^/]+/[^/]+)/issues/(\d+)$")
+_USER = re.compile(r"^/users/([^/?]+)(/orgs)?(?:\?.*)?$")
 
 
 class FakeGitHub:
@@ -80,6 +81,7 @@ class FakeGitHub:
             self._outage: dict[str, Any] | None = None
             self._slow: list[dict[str, Any]] = []
             self._ids = itertools.count(1000)
+            self._users: dict[str, dict[str, Any]] = {}
 
     def calls(self, method: str | None = None) -> list[dict[str, Any]]:
         with self._lock:
@@ -97,6 +99,11 @@ class FakeGitHub:
                 "html_url": f"https://github.com/{repo}/issues/{number}",
                 "updated_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             }
+
+    def add_user(self, login: str, email: str | None = None, orgs: tuple[str, ...] = ()) -> None:
+        """A user for ``GET /users/{login}`` (public email or None) and ``/users/{login}/orgs``."""
+        with self._lock:
+            self._users[login.lower()] = {"login": login, "email": email, "orgs": list(orgs)}
 
     def fail_next(self, *, status: int = 403, retry_after: int | None = None, reset_in: int | None = None,
                   count: int = 1) -> None:
@@ -182,6 +189,15 @@ class FakeGitHub:
             with self._lock:
                 listed = list(self._comments.get((match.group(1), int(match.group(2))), []))
             return 200, {}, listed
+        match = _USER.match(path)
+        if match and method == "GET":
+            with self._lock:
+                user = self._users.get(match.group(1).lower())
+            if user is None:
+                return 404, {}, {"message": "Not Found"}
+            if match.group(2):
+                return 200, {}, [{"login": o} for o in user["orgs"]]
+            return 200, {}, {"login": user["login"], "type": "User", "email": user["email"]}
         match = _ISSUE.match(path)
         if match and method == "GET":
             with self._lock:

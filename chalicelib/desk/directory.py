@@ -47,6 +47,8 @@ class Customer:
     tier: str
     slack_channels: tuple[str, ...] = ()
     email_domains: tuple[str, ...] = ()
+    github_orgs: tuple[str, ...] = ()  # people in these GitHub orgs belong to this customer
+    surveys: bool = True  # False: this customer's people are never asked for their satisfaction
 
 
 @dataclass(frozen=True)
@@ -83,6 +85,10 @@ class TeamSettings:
     response_targets: dict[str, tuple[float, float]] = field(default_factory=lambda: dict(DEFAULT_TARGET_HOURS))
     community_missed_hours: float = 4.0  # an unanswered community question goes to the Hero after this
     digest_channel: str | None = None  # the weekly analytics digest (default: the triage channel)
+    # Satisfaction surveys (chalicelib.desk.surveys): asked once a solved ticket stayed solved this long.
+    surveys: bool = True
+    survey_grace_hours: float = 1.0  # business hours
+    survey_cooldown_days: int = 7  # never ask one person more often
 
     def calendar(self) -> BusinessCalendar:
         return _calendar(self.timezone, self.business_days, self.opens, self.closes, self.holidays)
@@ -169,6 +175,7 @@ class Directory:
             d = asdict(c)
             d["slack_channels"] = list(c.slack_channels)
             d["email_domains"] = list(c.email_domains)
+            d["github_orgs"] = list(c.github_orgs)
             items[f"customer#{c.id}"] = d
         for ch in self.community_channels:
             items[f"channel#{ch.id}"] = asdict(ch)
@@ -184,10 +191,10 @@ class Directory:
                 raw[key] = tuple(value)
         if "response_targets" in raw:
             raw["response_targets"] = {k: (float(v[0]), float(v[1])) for k, v in raw["response_targets"].items()}
-        for key in ("sprint_days",):
+        for key in ("sprint_days", "survey_cooldown_days"):
             if key in raw:
                 raw[key] = int(raw[key])
-        for key in ("community_missed_hours",):
+        for key in ("community_missed_hours", "survey_grace_hours"):
             if key in raw:
                 raw[key] = float(raw[key])
         settings = TeamSettings(**raw)
@@ -202,6 +209,8 @@ class Directory:
                         id=data["id"], name=data["name"], tier=data["tier"],
                         slack_channels=tuple(data.get("slack_channels") or ()),
                         email_domains=tuple(data.get("email_domains") or ()),
+                        github_orgs=tuple(data.get("github_orgs") or ()),
+                        surveys=bool(data.get("surveys", True)),
                     )
                 )
             elif kind == "channel":

@@ -21,6 +21,7 @@ from chalicelib.desk.directory import (
     TeamMember,
     TeamSettings,
 )
+from chalicelib.desk.free_mail import is_free_mail
 
 
 def _require_str(table: dict[str, Any], key: str, where: str) -> str:
@@ -124,8 +125,14 @@ def parse_directory(text: str) -> Directory:
             name=_require_str(raw, "name", where),
             tier=tier,
             slack_channels=_str_list(raw, "slack_channels", where),
-            email_domains=tuple(d.lower() for d in _str_list(raw, "email_domains", where)),
+            email_domains=tuple(d.lower().strip(".") for d in _str_list(raw, "email_domains", where)),
+            github_orgs=tuple(o.lower() for o in _str_list(raw, "github_orgs", where)),
+            surveys=_flag(raw, "surveys", where, True),
         )
+        free = [d for d in customer.email_domains if is_free_mail(d)]
+        if free:
+            raise DirectoryError(f"{where}: '{free[0]}' is a free-mail domain: anyone can have an address there, "
+                                 "so it cannot make someone a customer (list the customer's own domains)")
         if customer.id in seen_customers:
             raise DirectoryError(f"{where}: duplicate customer id '{customer.id}'")
         seen_customers.add(customer.id)
@@ -223,4 +230,11 @@ def _time_settings(doc: dict[str, Any], team: dict[str, Any], members: list[Team
     out["response_targets"] = targets
     out["community_missed_hours"] = _number(_table(doc, "community"), "missed_after_hours", "[community]", 4.0)
     out["digest_channel"] = _optional_str(_table(doc, "analytics"), "digest_channel", "[analytics]")
+    surveys = _table(doc, "surveys")
+    out["surveys"] = _flag(surveys, "enabled", "[surveys]", True)
+    out["survey_grace_hours"] = _number(surveys, "grace_hours", "[surveys]", 1.0, minimum=-0.000001)
+    cooldown = surveys.get("cooldown_days", 7)
+    if isinstance(cooldown, bool) or not isinstance(cooldown, int) or cooldown < 0:
+        raise DirectoryError("[surveys]: 'cooldown_days' must be a whole number of days, 0 or more")
+    out["survey_cooldown_days"] = cooldown
     return out

@@ -180,11 +180,30 @@ class TicketStore:
         """Tickets whose response-target warning is due by ``now`` (the sparse ``by_sla_check``)."""
         return Ticket.by_sla_check.query("CHECK", Ticket.sla_check_at <= now, limit=limit, last_evaluated_key=start)
 
-    def created_between(self, first: dt.datetime, last: dt.datetime, *, limit: int,
-                        start: Start) -> ResultIterator[Ticket]:
-        """Oldest first."""
-        return Ticket.by_listing.query("ALL", Ticket.created_at.between(first, last), scan_index_forward=True,
-                                       limit=limit, last_evaluated_key=start)
+    def created_between(self, first: dt.datetime, last: dt.datetime, *, limit: int, start: Start,
+                        newest_first: bool = False, page_size: int | None = None) -> ResultIterator[Ticket]:
+        """Oldest first (``newest_first``: the other way); ``first`` and ``last`` both included."""
+        return Ticket.by_listing.query("ALL", Ticket.created_at.between(first, last),
+                                       scan_index_forward=not newest_first, limit=limit, last_evaluated_key=start,
+                                       page_size=page_size)
+
+    def created_in(self, first: dt.datetime, before: dt.datetime, *, limit: int,
+                   page_size: int = 200) -> tuple[list[Ticket], bool]:
+        """Tickets created from ``first`` up to (not including) ``before``, newest first: at most ``limit``
+        of them, read in Queries of ``page_size`` on ``by_listing``.  True when more were left out (the
+        oldest ones)."""
+        found = list(self.created_between(first, before - dt.timedelta(microseconds=1), limit=limit + 1,
+                                          start=None, newest_first=True, page_size=min(page_size, limit + 1)))
+        return found[:limit], len(found) > limit
+
+    def of_requester(self, key: str, *, limit: int, before: dt.datetime | None = None) -> list[Ticket]:
+        """One identity's tickets (``requester_key``), newest first, opened before ``before``."""
+        condition = Ticket.created_at < before if before is not None else None
+        return list(Ticket.by_requester.query(key, condition, limit=limit, scan_index_forward=False))
+
+    def count_of_requester(self, key: str, *, before: dt.datetime | None = None) -> int:
+        condition = Ticket.created_at < before if before is not None else None
+        return Ticket.by_requester.count(key, condition)
 
     def listing(self, *, limit: int, start: Start) -> ResultIterator[Ticket]:
         """Every ticket, newest first."""
@@ -198,6 +217,7 @@ class TicketStore:
             cmd.ticket_id, kind="ticket", number=number, status=NEW, priority=cmd.priority, subject=cmd.subject,
             channel=cmd.channel, origin=cmd.origin, requester_id=cmd.requester_id,
             requester_name=cmd.requester_name, customer_id=cmd.customer_id, tier=cmd.tier,
+            requester_key=cmd.requester_key,
             tags=set(cmd.tags) or None, created_at=cmd.first.at, status_changed_at=cmd.first.at, updated_at=now,
             listing="ALL", unassigned="OPEN", message_count=0,
         )

@@ -104,6 +104,7 @@ class OpenTicket:
     history: tuple[NewMessage, ...] = ()
     tags: tuple[str, ...] = ()
     refs: tuple[str, ...] = ()  # more source keys that must map to this ticket (email Message-IDs, tokens)
+    requester_key: str | None = None  # the requester as an identity (chalicelib.desk.people.Identity.key)
 
 
 @dataclass

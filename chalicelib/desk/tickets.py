@@ -29,6 +29,7 @@ from chalicelib.desk.directory_store import DirectoryStore
 from chalicelib.desk.events import Events, MessageAdded, TicketOpened
 from chalicelib.desk.links import LinkStore, issues_in
 from chalicelib.desk.outbox import Outbox, Step
+from chalicelib.desk.people import Identity, PeopleStore
 from chalicelib.desk.ticket_rules import evolve
 from chalicelib.desk.ticket_store import TicketStore, TicketWrite, reasons
 from chalicelib.desk.ticket_types import (  # re-exported: the desk's vocabulary, imported from here
@@ -104,6 +105,7 @@ class TicketService:
         self.store = TicketStore(connection)
         self.links = links
         self.outbox = outbox or Outbox(clock)
+        self.people = PeopleStore(clock, connection, self.store)
 
     def _save_steps(self, write: TicketWrite, steps: Sequence[Step]) -> None:
         for step in steps:
@@ -159,6 +161,7 @@ class TicketService:
         number = self.directory.next_ticket_number()
         now = self.clock.now()
         ticket = self.store.new_ticket(cmd, number=number, now=now)
+        ticket.earlier = self._earlier(cmd)
         messages = [cmd.first, *sorted(cmd.history, key=lambda m: m.at)]
         settings = self.directory.load().settings
         metrics = analytics.Deltas(settings.calendar())
@@ -197,6 +200,20 @@ class TicketService:
             self._autolink(ticket, m.text)
         self.events.publish(TicketOpened(ticket, created=True, first_key=cmd.first.key))
         return OpenResult(ticket, created=True)
+
+    def _earlier(self, cmd: OpenTicket) -> dict[str, Any] | None:
+        """The requester's tickets before this one, as it opens (shown with it in Slack and App Home)."""
+        kind, _, value = (cmd.requester_key or "").partition(":")
+        identity = Identity.of(kind, value)
+        if identity is None:
+            return None
+        try:
+            person = self.people.find(identity)
+            earlier = self.people.earlier(person, before=cmd.first.at, exclude=cmd.ticket_id)
+        except Exception:  # noqa: BLE001 - a nicety: the ticket opens without it
+            logger.warning("could not read the requester's earlier tickets", exc_info=True)
+            return None
+        return earlier if earlier["count"] else None
 
     def tombstone(self, ticket_id: str) -> bool:
         """Mark a source item as deleted before its ticket opened; no ticket will open from it."""

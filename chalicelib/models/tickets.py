@@ -93,7 +93,7 @@ DueIndex = _index("by_due", "sla_due", "due_at",
 SlaCheckIndex = _index("by_sla_check", "sla_check", "sla_check_at",
                        "Tickets the target sweeper must look at, by when (a warning still to send).")
 SurveyIndex = _index("by_survey", "survey_due", "survey_at",
-                     "Solved tickets whose satisfaction survey is still to be asked, by when (chalicelib.desk.surveys).")
+                     "Solved tickets whose satisfaction survey is still to be asked, by when (desk.surveys).")
 RequesterIndex = _index("by_requester", "requester_key",
                         doc="One identity's tickets, newest first: a person's are the union over their identities.")
 

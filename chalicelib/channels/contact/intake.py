@@ -17,6 +17,7 @@ from chalicelib.channels.contact.form import FormError, Submission
 from chalicelib.channels.contact.limits import ContactLimits, RateLimited
 from chalicelib.channels.email.intake import new_token
 from chalicelib.desk.directory_store import DirectoryStore
+from chalicelib.desk.people import Identity, customer_of
 from chalicelib.desk.tickets import CUSTOMER, NewMessage, OpenTicket, TicketService, number_of, subject_from
 from chalicelib.platform.clock import Clock
 from chalicelib.platform.observability import count, logger
@@ -73,7 +74,9 @@ class ContactIntake:
             logger.info("contact form over its limit", extra={"limit": exc.which})
             raise
         directory = self.directory.load()
-        customer = directory.customer_for_email(form.email)
+        identity = Identity.of("email", form.email)
+        person = self.tickets.people.requester(directory, identity) if identity else None
+        customer = directory.customer_for_email(form.email) or customer_of(directory, person)
         tier = customer.tier if customer else "community"
         token = new_token()
         first = NewMessage(source_id=ticket_id, at=self.clock.now(), role=CUSTOMER, text=form.message,
@@ -97,6 +100,7 @@ class ContactIntake:
             priority=directory.settings.priority_for(tier),
             first=first,
             refs=(f"email-token:{token}",),
+            requester_key=identity.key if identity else None,
         ))
         if result.created:
             count("ContactFormTicketsOpened")

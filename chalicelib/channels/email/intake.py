@@ -30,6 +30,7 @@ from chalicelib.desk.directory import Directory
 from chalicelib.desk.directory_store import DirectoryStore
 from chalicelib.desk.events import UnverifiedTeamMail
 from chalicelib.desk.outbox import Attempt
+from chalicelib.desk.people import Identity, customer_of
 from chalicelib.desk.tickets import (
     AGENT,
     CUSTOMER,
@@ -311,7 +312,10 @@ class EmailIntake:
 
     def _open(self, parsed: ParsedEmail, message: dict[str, Any], directory: Directory, own_ref: str,
               ses_id: str, unverified: bool = False) -> EmailOutcome:
-        customer = directory.customer_for_email(parsed.from_address)
+        identity = Identity.of("email", parsed.from_address)
+        person = (self.tickets.people.requester(directory, identity, name=parsed.from_name)
+                  if not directory.member_by_email(parsed.from_address) else None)
+        customer = directory.customer_for_email(parsed.from_address) or customer_of(directory, person)
         tier = customer.tier if customer else "community"
         token = new_token()
         ticket_id = f"email:{parsed.message_id or 'ses-' + ses_id}"
@@ -344,6 +348,7 @@ class EmailIntake:
             first=first,
             tags=(("auto-submitted",) if auto else ()) + flags,
             refs=tuple(r for r in (own_ref if own_ref != ticket_id else None, f"email-token:{token}") if r),
+            requester_key=identity.key if identity else None,
         )
         result = self.tickets.open(cmd, effects=lambda t: self.acks.effects(t, parsed, directory))
         ticket = result.ticket

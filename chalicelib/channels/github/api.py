@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Callable
 from typing import Any
@@ -70,6 +71,15 @@ class GitHubApi:
             if not batch or len(batch) < 100:
                 break
         return out
+
+    def profile(self, login: str) -> tuple[str | None, list[str]]:
+        """A user's public email (None when hidden) and public org logins: facts to link a person with."""
+        quoted = urllib.parse.quote(login, safe="")
+        user = self._request("GET", f"/users/{quoted}") or {}
+        orgs = self._request("GET", f"/users/{quoted}/orgs?per_page=100") or []
+        email = user.get("email") if isinstance(user, dict) else None
+        return (email if isinstance(email, str) else None,
+                [str(o.get("login")) for o in orgs if isinstance(o, dict) and o.get("login")])
 
     def issue(self, repo: str, number: int) -> dict[str, Any]:
         result: dict[str, Any] = self._request("GET", f"/repos/{repo}/issues/{number}")

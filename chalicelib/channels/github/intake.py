@@ -20,6 +20,7 @@ from chalicelib.desk.directory import Directory
 from chalicelib.desk.directory_store import DirectoryStore
 from chalicelib.desk.links import IssueRef, LinkStore
 from chalicelib.desk.outbox import Step
+from chalicelib.desk.people import Identity, customer_of
 from chalicelib.desk.tickets import CUSTOMER, NewMessage, OpenTicket, TicketService, number_of, subject_from
 from chalicelib.models.tickets import Ticket
 from chalicelib.platform.observability import logger
@@ -86,17 +87,34 @@ class GitHubIntake:
     def _open(self, repo: str, issue: dict[str, Any], login: str, first: NewMessage,
               directory: Directory) -> GitHubOutcome:
         ref = IssueRef(repo, int(issue["number"]))
+        identity = Identity.of("github", login)
+        person = None
+        if identity is not None:
+            email, orgs = self._profile(login)
+            person = self.tickets.people.requester(directory, identity, facts=[Identity.of("email", email)],
+                                                   name=login, orgs=orgs)
+        customer = customer_of(directory, person)
+        tier = customer.tier if customer else "community"
         cmd = OpenTicket(
             ticket_id=ticket_id_for(repo, ref.number, login), channel="github",
             origin={"type": "github", "repo": repo, "number": ref.number, "login": login,
                     "issue_url": issue.get("html_url") or ref.url, "issue_title": issue.get("title")},
             subject=subject_from(f"{issue.get('title') or ref.key}"),
-            requester_id=login, requester_name=login, customer_id=None, tier="community",
-            priority=directory.settings.priority_for("community"), first=first,
+            requester_id=login, requester_name=login, customer_id=customer.id if customer else None, tier=tier,
+            priority=directory.settings.priority_for(tier), first=first,
+            requester_key=identity.key if identity else None,
         )
         result = self.tickets.open(cmd, effects=_no_confirmation)
         self.links.link(result.ticket, ref, title=issue.get("title"))
         return GitHubOutcome("opened" if result.created else "duplicate", number_of(result.ticket))
+
+    def _profile(self, login: str) -> tuple[str | None, list[str]]:
+        """The login's public email and orgs (nothing when GitHub cannot say: the ticket opens anyway)."""
+        try:
+            return self.github().profile(login)
+        except Exception:  # noqa: BLE001 - a nicety; GitHub may be down or the user gone
+            logger.info("could not read a GitHub profile")
+            return None, []
 
     def _comment(self, action: str, repo: str, issue: dict[str, Any], comment: dict[str, Any],
                  directory: Directory) -> GitHubOutcome:

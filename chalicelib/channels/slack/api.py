@@ -28,6 +28,8 @@ class SlackUser:
     id: str
     name: str
     avatar_url: str | None
+    email: str | None = None  # the profile's email: needs the users:read.email scope (else absent)
+    is_bot: bool = False
 
 
 @dataclass(frozen=True)
@@ -142,7 +144,10 @@ class SlackApi:
             raise
         profile = info.get("profile") or {}
         name = profile.get("display_name") or profile.get("real_name") or info.get("real_name") or info.get("name")
-        user = SlackUser(user_id, str(name or user_id), profile.get("image_72"))
+        email = profile.get("email")
+        user = SlackUser(user_id, str(name or user_id), profile.get("image_72"),
+                         email=email if isinstance(email, str) else None,
+                         is_bot=bool(info.get("is_bot") or info.get("is_app_user") or profile.get("bot_id")))
         with self._lock:
             self._users[user_id] = (now, user)
         return user

@@ -26,6 +26,7 @@ from chalicelib.desk.directory import Customer, Directory, TeamMember
 from chalicelib.desk.directory_store import DirectoryStore
 from chalicelib.desk.events import QuestionAsked, TeamReplied
 from chalicelib.desk.outbox import Attempt, PermanentFailure, Step, step_id
+from chalicelib.desk.people import Identity, customer_of
 from chalicelib.desk.tickets import (
     AGENT,
     CUSTOMER,
@@ -120,6 +121,15 @@ class SlackIntake:
             logger.warning("could not look up a mentioned Slack user")
             return None
 
+    def _profile_email(self, user_id: str) -> Identity | None:
+        """The Slack profile's email (scope ``users:read.email``): a fact that links the person's mail."""
+        try:
+            user = self.slack.user(user_id)
+        except (SlackClientError, OSError):
+            logger.warning("could not look up a requester's Slack profile")
+            return None
+        return None if user.is_bot else Identity.of("email", user.email)
+
     def _readable(self, text: str, directory: Directory) -> str:
         """A Slack message as the plain text we store and show: mentions as names, links as text, so a
         customer's ``<!channel>`` or ``<@U…>`` is never re-posted live (the Slack boundary escapes it)."""
@@ -160,6 +170,12 @@ class SlackIntake:
         first = self._new_message(channel, root, directory, edit_version=edit_version)
         first = NewMessage(**{**first.__dict__, "role": CUSTOMER})  # the request, whoever typed it
         thread_root = str(root.get("thread_ts") or ts)
+        requester = str(root.get("user") or "")
+        identity = Identity.of("slack", requester)
+        if identity is not None and directory.member_by_slack(requester) is None:
+            person = self.tickets.people.requester(directory, identity, facts=[self._profile_email(requester)],
+                                                   name=first.author_name, hint=customer.id if customer else None)
+            customer = customer or customer_of(directory, person)
         tier = customer.tier if customer else "community"
         imported = tuple(
             self._new_message(channel, m, directory)
@@ -175,7 +191,8 @@ class SlackIntake:
                 "opened_by_slack": opened_by.slack_user_id if opened_by else None,
             },
             subject=subject_from(first.text),
-            requester_id=str(root.get("user") or ""),
+            requester_id=requester,
+            requester_key=identity.key if identity else None,
             requester_name=first.author_name,
             customer_id=customer.id if customer else None,
             tier=tier,
