@@ -68,3 +68,21 @@ def deleted(
         "type": "message", "subtype": "message_deleted", "hidden": True, "channel": channel,
         "deleted_ts": ts, "previous_message": prev, "ts": at, "event_ts": at, "channel_type": "channel",
     })
+
+
+def rate(services: Any, number: int, rating: str, at: Any, owner: str | None = None) -> None:
+    """A customer's satisfaction rating recorded the way the survey records it: the ticket's ``csat`` fields
+    and the analytics' increments (:func:`chalicelib.desk.analytics.rating_changes`) in one transaction,
+    under the ticket's version.  ``owner``: the member who owned the ticket then (default: its assignee)."""
+    from chalicelib.desk import analytics
+
+    store = services.tickets.store
+    found = store.by_number(number)
+    assert found is not None, f"no ticket #{number}"
+    ticket = store.get(found.ticket_id)
+    assert ticket is not None
+    ticket.csat_owner = owner if owner is not None else ticket.assignee
+    metrics = analytics.rating_changes(ticket, rating, at, services.directory.load().settings)
+    with store.transaction() as write:
+        write.update_ticket(ticket, {"csat": rating, "csat_at": at, "csat_owner": ticket.csat_owner})
+        analytics.add_to_transaction(write.tx, metrics)

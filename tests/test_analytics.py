@@ -28,6 +28,7 @@ from tests.test_github import comment_payload
 from tests.test_rotation import ADA, BO, api_ticket, at, say
 
 WEEK1 = ("2026-11-30", "2026-12-06")
+NO_RATINGS = {"good": 0, "bad": 0, "rated": 0, "rate": None}
 
 
 def analytics(stack: Stack, query: str) -> dict[str, Any]:
@@ -144,10 +145,11 @@ def test_every_figure_against_the_hand_computed_fixture(timed: tuple[Stack, Any]
     assert [r["member_id"] for r in board["rows"]] == ["ada", "bo"]
     assert rows["ada"] == {"member_id": "ada", "name": "Ada Hero", "hero": False, "triaged": 0,
                            "first_responses": 2, "replies": 2, "median_first_response": 2850.0, "solved": 0,
-                           "targets_met": 1, "targets_missed": 1}
+                           "targets_met": 1, "targets_missed": 1, "csat": NO_RATINGS}
     assert rows["bo"] == {"member_id": "bo", "name": "Bo Agent", "hero": True, "triaged": 1,
                           "first_responses": 1, "replies": 2, "median_first_response": 1800, "solved": 1,
-                          "targets_met": 1, "targets_missed": 1}
+                          "targets_met": 1, "targets_missed": 1, "csat": NO_RATINGS}
+    assert board["csat"] == NO_RATINGS  # satisfaction: tests/test_csat_analytics.py
 
 
 def test_an_empty_period_and_bad_questions(timed: tuple[Stack, Any]) -> None:

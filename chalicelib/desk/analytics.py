@@ -1,12 +1,13 @@
 """Analytics: daily aggregates kept as tickets change, and the figures read from them.
 
 **Writing.** Every change that moves a figure (a ticket opens, an agent answers, a
-triage change solves or reopens it) already runs as one DynamoDB transaction
-conditioned on the ticket (it does not exist yet, or its version / the message's key
-is unchanged).  :func:`changes_for` turns the ticket's state before and after into
-increments of a few aggregate items, and :func:`add_to_transaction` writes them *in
-that same transaction*: a retried or redelivered event either finds its condition
-failed and counts nothing, or counts exactly once.  No extra request per event.
+triage change solves or reopens it, a customer rates it) already runs as one DynamoDB
+transaction conditioned on the ticket (it does not exist yet, or its version / the message's
+key is unchanged).  :func:`changes_for` turns the ticket's state before and after into
+increments of a few aggregate items (:func:`rating_changes`: a satisfaction rating's), and
+:func:`add_to_transaction` writes them *in that same transaction*: a retried or redelivered
+event either finds its condition failed and counts nothing, or counts exactly once.  No extra
+request per event.
 
 **Reading.** A period of N days reads the aggregates of those days (one Query per
 month touched), whatever the number of tickets: :class:`Analytics`.
@@ -34,6 +35,7 @@ from chalicelib.desk.metrics import (
     DAY_HISTOGRAMS,
     DONE,
     NOT_PEOPLE,
+    RATINGS,
     TOTAL_PARTITION,
     UNSOLVED,
     Bucket,
@@ -47,9 +49,11 @@ from chalicelib.desk.metrics import (
     business_seconds,
     cell,
     changes_for,
+    csat_figures,
     decode_summary,
     encode_summary,
     months_between,
+    rating_changes,
     read_item,
     rollup_partition,
     runs,
@@ -57,10 +61,11 @@ from chalicelib.desk.metrics import (
 from chalicelib.desk.metrics_store import add_to_transaction, raw_items, roll_up, stale_days, update_actions
 
 __all__ = [
-    "BACKLOG_KEY", "DAY_HISTOGRAMS", "DONE", "MAX_DAYS", "NOT_PEOPLE", "TOTAL_PARTITION", "UNSOLVED", "Analytics",
-    "AnalyticsError", "Bucket", "Delta", "Deltas", "Histogram", "Response", "Snapshot", "add_to_transaction",
-    "bucket_of", "bucket_value", "business_seconds", "cell", "changes_for", "decode_summary", "encode_summary",
-    "months_between", "raw_items", "read_item", "roll_up", "rollup_partition", "stale_days", "update_actions",
+    "BACKLOG_KEY", "DAY_HISTOGRAMS", "DONE", "MAX_DAYS", "NOT_PEOPLE", "RATINGS", "TOTAL_PARTITION", "UNSOLVED",
+    "Analytics", "AnalyticsError", "Bucket", "Delta", "Deltas", "Histogram", "Response", "Snapshot",
+    "add_to_transaction", "bucket_of", "bucket_value", "business_seconds", "cell", "changes_for", "csat_figures",
+    "decode_summary", "encode_summary", "months_between", "rating_changes", "raw_items", "read_item", "roll_up",
+    "rollup_partition", "stale_days", "update_actions",
 ]
 
 
@@ -156,6 +161,7 @@ class Analytics:
             "from": first.isoformat(), "to": last.isoformat(), "group": group, "timezone": settings.timezone,
             "totals": {**totals, "backlog": backlog_at(last)},
             "by_channel": totals["by_channel"], "by_tier": totals["by_tier"],
+            "csat_by_channel": totals["csat_by_channel"], "csat_by_tier": totals["csat_by_tier"],
             "target_seconds": {tier: int(hours[0] * 3600) for tier, hours in settings.response_targets.items()},
             "periods": out_periods,
         }
@@ -165,11 +171,15 @@ class Analytics:
 
     def leaderboard(self, directory: Directory, sprint: Any) -> dict[str, Any]:
         """Per person over one stint: triaged, first responses, replies, median first response, solved,
-        targets met (first and next responses within their targets)."""
+        targets met (first and next responses within their targets), satisfaction (ratings given while the
+        person owned the ticket); and the stint's satisfaction, every rating of its days."""
         people: dict[str, Bucket] = {m: Bucket() for m in directory.settings.rotation_roster}
+        good = bad = 0
         for _, parts, counts, hists in self._days(sprint.start, sprint.end):
             if parts[0] == "agent":
                 people.setdefault(parts[1], Bucket()).add(counts, hists)
+            elif parts[0] == "cell":
+                good, bad = good + counts.get("csat_good", 0), bad + counts.get("csat_bad", 0)
         rows = []
         for member_id, bucket in people.items():
             member = directory.member(member_id)
@@ -180,8 +190,10 @@ class Analytics:
                 "triaged": c["triaged"], "first_responses": c["first_responses"], "replies": c["replies"],
                 "median_first_response": bucket.durations["frt"].summary()["median"], "solved": c["solved"],
                 "targets_met": c["first_met"] + c["next_met"], "targets_missed": c["first_missed"] + c["next_missed"],
+                "csat": bucket.csat(),
             })
         rows.sort(key=lambda r: (-r["first_responses"], -r["solved"], -r["replies"], r["name"]))
         hero = directory.member(sprint.hero) if sprint.hero else None
         return {"stint": sprint.number, "hero": sprint.hero, "hero_name": hero.name if hero else None,
-                "start": sprint.start.isoformat(), "end": sprint.end.isoformat(), "rows": rows}
+                "start": sprint.start.isoformat(), "end": sprint.end.isoformat(), "csat": csat_figures(good, bad),
+                "rows": rows}

@@ -1,5 +1,5 @@
 """The analytics' figures, pure: what a ticket change adds to the daily aggregates (:func:`changes_for`,
-:class:`Deltas`), duration histograms, and the sums a report is made of (:class:`Bucket`).
+:func:`rating_changes`, :class:`Deltas`), duration histograms, and the sums a report is made of (:class:`Bucket`).
 
 Reading and writing the aggregate items (``MetricItem``) is :mod:`chalicelib.desk.metrics_store`'s;
 reports and the leaderboard are :mod:`chalicelib.desk.analytics`'.
@@ -25,6 +25,7 @@ UNSOLVED = ("new", "open", "pending")
 DONE = ("solved", "closed")
 TOTAL_PARTITION, BACKLOG_KEY = "TOTAL", "backlog"
 NOT_PEOPLE = frozenset({"rotation", "system"})
+RATINGS = ("good", "bad")  # a ticket's satisfaction rating (``Ticket.csat``)
 
 
 @dataclass(frozen=True)
@@ -178,6 +179,27 @@ def changes_for(before: Snapshot | None, after: Ticket, *, settings: TeamSetting
     return out
 
 
+def rating_changes(ticket: Ticket, rating: str, at: dt.datetime, settings: TeamSettings) -> Deltas:
+    """The increments of one satisfaction rating: ``csat_good`` or ``csat_bad`` on the team-local day of ``at``,
+    in the ticket's channel x tier cell and, when ``ticket.csat_owner`` is a person, in that agent's.
+
+    Written in the transaction that records the rating on the ticket, as :func:`changes_for`'s are; the
+    rebuild replays the stored rating (``csat``, ``csat_at``, ``csat_owner``) through this same function.
+    One rating per ticket is counted: this adds, it never takes an earlier rating back.
+    """
+    if rating not in RATINGS:
+        raise ValueError(f"a rating is one of {', '.join(RATINGS)}, not {rating!r}")
+    out = Deltas(settings.calendar())
+    if ticket.kind != "ticket" or ticket.created_at is None:  # as changes_for: only tickets count
+        return out
+    name = f"csat_{rating}"
+    out.day_item(at, cell(ticket)).add(name)
+    owner = ticket.csat_owner
+    if owner and owner not in NOT_PEOPLE:
+        out.day_item(at, f"agent#{owner}").add(name)
+    return out
+
+
 # Durations are kept as histograms, so an item's size does not grow with the number of tickets:
 # to the second under 2 minutes, to the minute under 24 hours, to 1 % beyond; sums (so means) exact.
 EXACT_SECONDS, MINUTE_LIMIT, LOG_BASE, LOG_STEP = 120, 86400, 2000, 1.01
@@ -257,6 +279,11 @@ def _rate(met: int, missed: int) -> float | None:
     return round(met / (met + missed), 4) if met + missed else None
 
 
+def csat_figures(good: int, bad: int) -> dict[str, Any]:
+    """Satisfaction as the answers show it: counts, and the share of good ratings (None: nothing rated)."""
+    return {"good": good, "bad": bad, "rated": good + bad, "rate": _rate(good, bad)}
+
+
 @dataclass
 class Bucket:
     """The sum of some aggregate items."""
@@ -265,6 +292,8 @@ class Bucket:
     durations: dict[str, Histogram] = field(default_factory=lambda: {d: Histogram() for d in DURATIONS})
     by_channel: dict[str, int] = field(default_factory=dict)
     by_tier: dict[str, int] = field(default_factory=dict)
+    csat_by_channel: dict[str, tuple[int, int]] = field(default_factory=dict)  # (good, bad)
+    csat_by_tier: dict[str, tuple[int, int]] = field(default_factory=dict)
 
     def add(self, counts: dict[str, int], hists: dict[str, Histogram], channel: str | None = None,
             tier: str | None = None) -> None:
@@ -277,6 +306,12 @@ class Bucket:
             self.by_channel[channel] = self.by_channel.get(channel, 0) + opened
         if tier is not None and opened:
             self.by_tier[tier] = self.by_tier.get(tier, 0) + opened
+        good, bad = counts.get("csat_good", 0), counts.get("csat_bad", 0)
+        if good or bad:
+            for key, ratings in ((channel, self.csat_by_channel), (tier, self.csat_by_tier)):
+                if key is not None:
+                    g, b = ratings.get(key, (0, 0))
+                    ratings[key] = (g + good, b + bad)
 
     def figures(self) -> dict[str, Any]:
         c = self.counts
@@ -292,7 +327,13 @@ class Bucket:
                         "next": {"met": c["next_met"], "missed": c["next_missed"],
                                  "rate": _rate(c["next_met"], c["next_missed"])}},
             "by_channel": dict(sorted(self.by_channel.items())), "by_tier": dict(sorted(self.by_tier.items())),
+            "csat": self.csat(),
+            "csat_by_channel": {k: csat_figures(*v) for k, v in sorted(self.csat_by_channel.items())},
+            "csat_by_tier": {k: csat_figures(*v) for k, v in sorted(self.csat_by_tier.items())},
         }
+
+    def csat(self) -> dict[str, Any]:
+        return csat_figures(self.counts["csat_good"], self.counts["csat_bad"])
 
 
 def months_between(first: dt.date, last: dt.date) -> list[str]:

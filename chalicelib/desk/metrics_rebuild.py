@@ -2,8 +2,9 @@
 
 Each ticket's conversation and audit trail are replayed in time order through the same
 rule as the live path (:func:`chalicelib.desk.tickets.evolve`: state, response target and
-analytics increments of one message), so a rebuild gives what the live path would have
-counted under the current calendar and targets.  Tickets are read through the
+analytics increments of one message), then its satisfaction rating, if it has one, through
+:func:`chalicelib.desk.metrics.rating_changes` as the survey records it, so a rebuild gives
+what the live path would have counted under the current calendar and targets.  Tickets are read through the
 ``by_listing`` index (paged Queries); run it when the desk is quiet.
 """
 
@@ -15,12 +16,14 @@ from typing import Any
 
 from chalicelib.desk import metrics_store, sla
 from chalicelib.desk.analytics import (
+    RATINGS,
     TOTAL_PARTITION,
     Delta,
     Deltas,
     Snapshot,
     changes_for,
     months_between,
+    rating_changes,
     raw_items,
     roll_up,
     rollup_partition,
@@ -57,6 +60,8 @@ def replay(ticket: Ticket, conversation: Iterable[Message], settings: TeamSettin
                                  channel=m.channel, author_id=m.author_id)
             out.append(evolve(sim, message, settings, opening=not opened)[0])
         opened = True
+    if ticket.csat in RATINGS and ticket.csat_at is not None:  # the rating as stored, with its owner then
+        out.append(rating_changes(ticket, ticket.csat, ticket.csat_at, settings))
     return out
 
 

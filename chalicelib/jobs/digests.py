@@ -22,6 +22,12 @@ from chalicelib.jobs.followups import JobReport
 from chalicelib.platform.clock import Clock
 
 
+def csat_text(csat: dict[str, Any] | None) -> str:
+    """A satisfaction figure as the digests read it: "75 % (4 rated)", or "no ratings"."""
+    rated = int((csat or {}).get("rated") or 0)
+    return f"{format_rate((csat or {}).get('rate'))} ({rated} rated)" if rated else "no ratings"
+
+
 def digest_blocks(title: str, report: dict[str, Any], board: dict[str, Any] | None,
                   dashboard: str | None = None) -> tuple[str, list[dict[str, Any]]]:
     """Block Kit for a period's figures (and a stint's leaderboard); returns (fallback text, blocks)."""
@@ -34,6 +40,7 @@ def digest_blocks(title: str, report: dict[str, Any], board: dict[str, Any] | No
         ("Resolution (median)", format_duration(res["median"])),
         ("Targets met", f"{format_rate(targets['rate'])} ({targets['met']} of {targets['met'] + targets['missed']})"),
         ("Replies", str(t["replies"])),
+        ("CSAT", csat_text(t.get("csat"))),
     ]
     channels = ", ".join(f"{k} {v}" for k, v in report["by_channel"].items()) or "none"
     tiers = ", ".join(f"{k} {v}" for k, v in report["by_tier"].items()) or "none"
@@ -45,12 +52,16 @@ def digest_blocks(title: str, report: dict[str, Any], board: dict[str, Any] | No
         {"type": "context", "elements": [{"type": "mrkdwn", "text": f"By channel: {channels} · by tier: {tiers}"}]},
     ]
     if board and board.get("rows"):
-        lines = [md("*Stint {}* ({} – {}), Hero {}", board["stint"], board["start"], board["end"], board["hero_name"])]
+        def phrase(csat: dict[str, Any] | None) -> str:
+            return f"CSAT {csat_text(csat)}" if (csat or {}).get("rated") else "no ratings"
+
+        lines = [md("*Stint {}* ({} – {}), Hero {} · {}", board["stint"], board["start"], board["end"],
+                    board["hero_name"], phrase(board.get("csat")))]
         for i, row in enumerate(board["rows"], 1):
             lines.append(md("{}. {}: {} first responses (median {}), {} replies, {} solved, {} triaged, "
-                            "{} targets met", i, row["name"], row["first_responses"],
+                            "{} targets met, {}", i, row["name"], row["first_responses"],
                             format_duration(row["median_first_response"]), row["replies"], row["solved"],
-                            row["triaged"], row["targets_met"]))
+                            row["triaged"], row["targets_met"], phrase(row.get("csat"))))
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": join("\n", lines)}})
     blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text":
         link(dashboard, "Open the dashboard") if dashboard

@@ -15,7 +15,7 @@ from pynamodb.models import Model
 from chalicelib.models.base import TableMeta
 
 COUNTERS = ("opened", "solved", "reopened", "closed", "replies", "first_responses", "first_met", "first_missed",
-            "next_met", "next_missed", "triaged", "backlog_delta")
+            "next_met", "next_missed", "triaged", "backlog_delta", "csat_good", "csat_bad")
 DURATIONS = ("frt", "resolution")
 
 
@@ -37,6 +37,8 @@ class MetricItem(Model):
     next_missed = NumberAttribute(null=True)
     triaged = NumberAttribute(null=True)
     backlog_delta = NumberAttribute(null=True)
+    csat_good = NumberAttribute(null=True)  # satisfaction ratings, on the day rated (chalicelib.desk.metrics)
+    csat_bad = NumberAttribute(null=True)
     value = NumberAttribute(null=True)  # the running backlog (TOTAL/backlog)
     # A day's rollup (partition "ROLLUP#<year>", key the date): every transaction that touches the
     # day ADDs to ``writes``; the rollup job stores the day's figures as one JSON ``summary`` with the
