@@ -118,5 +118,12 @@ def document() -> dict[str, Any]:
                 "parameters": [{"name": "stint", "in": "query",
                                 "schema": {"type": "string", "pattern": "^(current|[1-9][0-9]*)$"}}],
                 "responses": {"200": _ok("Leaderboard rows"), "400": _ERRORS["400"], "401": _ERRORS["401"]}}},
+            "/api/feedback": {"get": {
+                "summary": "What one Support Hero stint turned up: tags, linked GitHub issues, bugs and feature "
+                           "requests",
+                "parameters": [{"name": "stint", "in": "query",
+                                "schema": {"type": "string", "pattern": "^(current|[1-9][0-9]*)$"}}],
+                "responses": {"200": _ok("Tags, issues and requests"), "400": _ERRORS["400"],
+                              "401": _ERRORS["401"]}}},
         },
     }
