@@ -219,6 +219,7 @@ class FakeSlack:
         real_name: str | None = None,
         image_72: str | None = None,
         is_bot: bool = False,
+        email: str | None = None,
     ) -> Json:
         """Seed a user for ``users.info`` (display_name is the real name, as Slack shows it)."""
         real = real_name or name
@@ -239,6 +240,8 @@ class FakeSlack:
                 "team": self.team_id,
             },
         }
+        if email:  # what users:read.email shows: the account's (verified) address
+            user["profile"]["email"] = email
         if is_bot and user_id == self.bot_user_id:
             user["profile"]["bot_id"] = self.bot_id
         with self._lock:

@@ -89,7 +89,8 @@ def seed_fake_slack(fake: object) -> None:
     add_user("U0HERO1", "ada", real_name="Ada Hero", image_72="https://avatars.example.com/ada.png")
     add_user("U0HERO2", "bo", real_name="Bo Agent", image_72="https://avatars.example.com/bo.png")
     add_user("U0CUST1", "casey", real_name="Casey Community")
-    add_user("U0ACME1", "wile", real_name="Wile E. (Acme)")
+    add_user("U0ACME1", "wile", real_name="Wile E. (Acme)", email="wile@acme.example")
+    add_user("U0SAM1", "sam", real_name="Sam Example", email="sam@acme.example")
     add_message(SAMPLE_CHANNEL, SAMPLE_TS, "U0CUST1", "How do I rotate my API key without downtime?")
 
 

@@ -49,7 +49,7 @@ def test_ticket_reaction_opens_one_ticket_and_confirms_in_thread(stack: Stack) -
     detail = ticket(stack, 1)
     assert detail["subject"] == "How do I rotate my API key?"
     assert detail["status"] == "new" and detail["priority"] == "normal" and detail["tier"] == "community"
-    assert detail["requester"] == {"id": "U0CUST1", "name": "Casey Customer"}
+    assert detail["requester"] == {"id": "U0CUST1", "name": "Casey Customer", "identity": "slack:U0CUST1"}
     assert detail["confirmed"] is True
     assert [m["role"] for m in detail["messages"]] == ["customer"]
     assert detail["messages"][0]["text"] == "How do I rotate my API key?"

@@ -34,7 +34,7 @@ from pynamodb.transactions import TransactWrite
 from chalicelib.desk.directory import Customer, Directory
 from chalicelib.desk.free_mail import FREE_MAIL, is_free_mail
 from chalicelib.desk.ticket_store import TicketStore
-from chalicelib.desk.ticket_types import UNSOLVED, InvalidInput, TicketError
+from chalicelib.desk.ticket_types import UNSOLVED, InvalidInput, TicketError, TicketNotFound
 from chalicelib.models.conditions import conditional_failed
 from chalicelib.models.directory import DirectoryItem
 from chalicelib.models.tickets import Ticket
@@ -56,8 +56,8 @@ class PeopleError(TicketError):
     pass
 
 
-class PersonNotFound(PeopleError):
-    pass
+class PersonNotFound(TicketNotFound):
+    """No such person (HTTP 404)."""
 
 
 @dataclass(frozen=True)

@@ -32,10 +32,11 @@ def decode_cursor(cursor: str) -> dict[str, Any]:
     return value
 
 
-def ticket_summary(ticket: Ticket) -> dict[str, Any]:
-    def iso(value: dt.datetime | None) -> str | None:
-        return value.isoformat() if value else None
+def iso(value: dt.datetime | None) -> str | None:
+    return value.isoformat() if value else None
 
+
+def ticket_summary(ticket: Ticket) -> dict[str, Any]:
     return {
         "number": number_of(ticket),
         "id": ticket.ticket_id,
@@ -46,7 +47,7 @@ def ticket_summary(ticket: Ticket) -> dict[str, Any]:
         "tags": sorted(ticket.tags or ()),
         "links": sorted(ticket.links or ()),
         "channel": ticket.channel,
-        "requester": {"id": ticket.requester_id, "name": ticket.requester_name},
+        "requester": {"id": ticket.requester_id, "name": ticket.requester_name, "identity": ticket.requester_key},
         "customer": ticket.customer_id,
         "tier": ticket.tier,
         "created_at": iso(ticket.created_at),
@@ -59,6 +60,8 @@ def ticket_summary(ticket: Ticket) -> dict[str, Any]:
                           "warn_at": iso(ticket.warn_at)} if ticket.sla_due else None),
         "message_count": ticket.message_count,
         "confirmed": bool(ticket.confirmation_ref),
+        "satisfaction": ({"rating": ticket.csat, "at": iso(ticket.csat_at), "comment": ticket.csat_comment}
+                         if ticket.csat else {"survey": ticket.survey_state} if ticket.survey_state else None),
         "version": ticket.version,
     }
 

@@ -53,6 +53,7 @@ def list_tickets() -> Response:
 @bp.route("/api/tickets/{number}", methods=["GET"])
 @_guard
 def get_ticket(number: str) -> Response:
+    from chalicelib.desk.people_views import requester_view
     from chalicelib.desk.tickets import audit_view, message_view, number_of, ticket_summary
     from chalicelib.desk.usecases import ticket_with_conversation
 
@@ -60,6 +61,7 @@ def get_ticket(number: str) -> Response:
     ticket, conversation = ticket_with_conversation(services, _number(number))
     return ok({
         **ticket_summary(ticket),
+        "person": requester_view(services.tickets.people, services.directory.load(), ticket),
         "origin": ticket.origin,
         "messages": [message_view(m, number_of(ticket)) for m in conversation if m.role != "audit"],
         "audit": [audit_view(m) for m in conversation if m.role == "audit"],

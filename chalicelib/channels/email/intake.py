@@ -312,7 +312,11 @@ class EmailIntake:
 
     def _open(self, parsed: ParsedEmail, message: dict[str, Any], directory: Directory, own_ref: str,
               ses_id: str, unverified: bool = False) -> EmailOutcome:
-        identity = Identity.of("email", parsed.from_address)
+        verdicts = message.get("verdicts") or {}
+        authentic = not unverified and not any(str(verdicts.get(k, "")).upper() == "FAIL"
+                                               for k in ("spf", "dkim", "dmarc"))
+        # Only mail that passed authentication speaks for its address: a forged From joins nobody's history.
+        identity = Identity.of("email", parsed.from_address) if authentic else None
         person = (self.tickets.people.requester(directory, identity, name=parsed.from_name)
                   if not directory.member_by_email(parsed.from_address) else None)
         customer = directory.customer_for_email(parsed.from_address) or customer_of(directory, person)
@@ -320,7 +324,6 @@ class EmailIntake:
         token = new_token()
         ticket_id = f"email:{parsed.message_id or 'ses-' + ses_id}"
         first = self._message(parsed, message, CUSTOMER, parsed.reply_text, ses_id)
-        verdicts = message.get("verdicts") or {}
         flags = tuple(f"{k}-fail" for k in ("spf", "dkim", "dmarc") if str(verdicts.get(k, "")).upper() == "FAIL")
         auto = loop_guard(parsed, (message.get("mail") or {}).get("source"), {self.support_address or ""})
         if unverified:
@@ -348,7 +351,8 @@ class EmailIntake:
             first=first,
             tags=(("auto-submitted",) if auto else ()) + flags,
             refs=tuple(r for r in (own_ref if own_ref != ticket_id else None, f"email-token:{token}") if r),
-            requester_key=identity.key if identity else None,
+            # Unauthenticated mail is kept under a key no person has (never under the address it claims).
+            requester_key=identity.key if identity else f"unverified:{parsed.from_address}"[:300],
         )
         result = self.tickets.open(cmd, effects=lambda t: self.acks.effects(t, parsed, directory))
         ticket = result.ticket

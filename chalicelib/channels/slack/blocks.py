@@ -6,6 +6,7 @@ from typing import Any
 
 from chalicelib.channels.slack.mrkdwn import Mrkdwn, join, md, mention
 from chalicelib.desk.directory import PRIORITIES
+from chalicelib.desk.people_views import earlier_line
 from chalicelib.desk.tickets import STATUSES
 from chalicelib.models.tickets import Ticket
 
@@ -20,8 +21,10 @@ def _option(value: str) -> dict[str, Any]:
 def ticket_text(ticket: Ticket, assignee_slack: str | None) -> Mrkdwn:
     owner = mention(assignee_slack) if assignee_slack else (ticket.assignee or "nobody yet")
     tags = md(" · *Tags* {}", ", ".join(sorted(ticket.tags))) if ticket.tags else ""
-    return md(":ticket: Ticket *#{}*: {}\n*Status* {} · *Priority* {} · *Owner* {}{}",
-              ticket.number, ticket.subject, ticket.status, ticket.priority, owner, tags)
+    earlier = earlier_line(ticket.earlier)
+    return md(":ticket: Ticket *#{}*: {}\n*Status* {} · *Priority* {} · *Owner* {}{}{}",
+              ticket.number, ticket.subject, ticket.status, ticket.priority, owner, tags,
+              md("\n:busts_in_silhouette: {}", earlier) if earlier else "")
 
 
 def ticket_blocks(ticket: Ticket, assignee_slack: str | None) -> list[dict[str, Any]]:
@@ -70,8 +73,10 @@ def home_view(member_name: str, awaiting: list[Ticket], unassigned: list[Ticket]
     def line(t: Ticket) -> Mrkdwn:
         age_h = max(0, int((now_ts - t.created_at.timestamp()) // 3600)) if t.created_at else 0
         age = f"{age_h // 24}d" if age_h >= 48 else f"{age_h}h"
-        return md("*#{}* {} — {}, {}, {}, {} old", t.number, t.subject, t.channel,
-                  t.customer_id or t.tier or "community", t.priority, age)
+        n = int((t.earlier or {}).get("count") or 0)
+        return md("*#{}* {} — {}, {}, {}, {} old{}", t.number, t.subject, t.channel,
+                  t.customer_id or t.tier or "community", t.priority, age,
+                  f" · {n} earlier ticket{'s' if n != 1 else ''}" if n else "")
 
     def section(title: str, tickets: list[Ticket]) -> list[dict[str, Any]]:
         body = clip([line(t) for t in tickets]) or Mrkdwn("_Nothing here._")

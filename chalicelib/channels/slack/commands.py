@@ -8,7 +8,8 @@ from dataclasses import dataclass
 USAGE = (
     "Usage: `/ticket mine` · `queue` · `show 12` · `assign 12 @user` · `priority 12 low|normal|high|urgent` · "
     "`tag 12 billing` · `status 12 new|open|pending|solved|closed` · `solve 12` · `handover 12 @user <note>` · "
-    "`note 12 <text>` · `reply 12 <text>` · `dashboard [2026-11-02 2026-11-29] [day|week]` · `help`"
+    "`note 12 <text>` · `reply 12 <text>` · `dashboard [2026-11-02 2026-11-29] [day|week]` · "
+    "`person @user|email|github:login|#12` · `person link <who> <who>` · `person unlink <who>` · `help`"
 )
 _MENTION = re.compile(r"^<@([A-Z0-9]+)(?:\|[^>]*)?>$")
 
@@ -32,6 +33,8 @@ def parse(text: str) -> Command:
     verb, rest = words[0].lower(), (words[1] if len(words) > 1 else "")
     if verb == "dashboard":
         return Command(verb, arg=_dashboard_view(rest))
+    if verb == "person":
+        return Command(verb, arg=_person(rest))
     if verb in ("help", "mine", "queue"):
         if rest.strip():
             raise CommandError(f"`{verb}` takes no arguments")
@@ -63,6 +66,39 @@ def parse(text: str) -> Command:
     if verb in ("priority", "status", "tag") and " " in tail:
         raise CommandError(f"`{verb}` takes one value")
     return Command(verb, number, arg=tail)
+
+
+_MAILTO = re.compile(r"^<mailto:([^|>]+)(?:\|[^>]*)?>$")
+_WHO_USAGE = "a @mention, an email address, `github:<login>` or a ticket number like `#12`"
+
+
+def _who(word: str) -> str:
+    """One person reference as ``slack:U…``, ``email:…``, ``github:…`` or ``#12`` (checked in the worker)."""
+    if match := _MENTION.match(word):
+        return f"slack:{match.group(1)}"
+    if match := _MAILTO.match(word):
+        return f"email:{match.group(1)}"
+    digits = word.removeprefix("#")
+    if word.startswith("#") and digits.isascii() and digits.isdigit() and 0 < len(digits) <= 12:
+        return f"#{int(digits)}"
+    kind, sep, value = word.partition(":")
+    if sep and kind.lower() in ("slack", "email", "github") and value and len(value) <= 254:
+        return f"{kind.lower()}:{value}"
+    if "@" in word and not word.startswith("<") and len(word) <= 254:
+        return f"email:{word}"
+    raise CommandError(f"`{word[:40]}` is not {_WHO_USAGE}")
+
+
+def _person(rest: str) -> str:
+    """``person <who>`` · ``person link <who> <who>`` · ``person unlink <who>``: "show|link|unlink <refs>"."""
+    words = rest.split()
+    sub = words[0].lower() if words and words[0].lower() in ("link", "unlink") else "show"
+    refs = words[1:] if sub != "show" else words
+    wanted = 2 if sub == "link" else 1
+    if len(refs) != wanted:
+        raise CommandError(f"`person{'' if sub == 'show' else ' ' + sub}` needs "
+                           f"{'two people' if wanted == 2 else 'one person'}: {_WHO_USAGE}")
+    return " ".join([sub, *(_who(w) for w in refs)])
 
 
 _DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")

@@ -33,6 +33,7 @@ from chalicelib.channels.slack.home import HOME, AppHome, home_step
 from chalicelib.channels.slack.mirror import ACTION_FULL_EMAIL, EmailMirror
 from chalicelib.channels.slack.mrkdwn import Mrkdwn, join, link, md, mention, quote
 from chalicelib.channels.slack.owner_notices import owner_notice_step
+from chalicelib.channels.slack.people import person_answer
 from chalicelib.channels.slack.refs import ticket_id_for
 from chalicelib.desk.directory import Directory, TeamMember
 from chalicelib.desk.directory_store import DirectoryStore
@@ -248,6 +249,8 @@ class SlackTriage:
              key: str | None = None) -> str:
         if cmd.verb == "help":
             return USAGE
+        if cmd.verb == "person":
+            return person_answer(self.tickets, directory, str(cmd.arg))
         if cmd.verb == "dashboard":
             return self.dashboard_link(member, str(base or ""), cmd.arg)
         if cmd.verb in ("mine", "queue"):
