@@ -30,6 +30,7 @@ REPORT: dict[str, Any] = {
         "first_response": {"count": 10, "median": 1800, "mean": 2400.0, "p90": 7200},
         "resolution": {"count": 9, "median": 14400, "mean": 20000.0, "p90": 50000},
         "targets": {"met": 8, "missed": 2, "rate": 0.8},
+        "csat": {"good": 5, "bad": 2, "rated": 7, "rate": 0.7143},
     },
     # Deliberately not in display order: the page shows slack, email, github, api.
     "by_channel": {"github": 2, "slack": 7, "api": 1, "email": 4},
@@ -40,33 +41,41 @@ REPORT: dict[str, Any] = {
          "by_channel": {"slack": 4, "email": 3}, "by_tier": {"enterprise": 2, "community": 5},
          "first_response": {"count": 4, "median": 1200, "mean": 1500.0, "p90": 3000},
          "resolution": {"count": 3, "median": 10800, "mean": 12000.0, "p90": 20000},
-         "targets": {"met": 3, "missed": 1, "rate": 0.75}},
+         "targets": {"met": 3, "missed": 1, "rate": 0.75},
+         "csat": {"good": 3, "bad": 1, "rated": 4, "rate": 0.75}},
         {"start": "2026-11-09", "end": "2026-11-15", "opened": 4, "solved": 4, "replies": 10, "backlog": 4,
          "by_channel": {"slack": 2, "email": 1, "github": 1}, "by_tier": {"scale": 2, "community": 2},
          "first_response": {"count": 3, "median": 2400, "mean": 4000.0, "p90": 10800},
          "resolution": {"count": 4, "median": 14400, "mean": 18000.0, "p90": 40000},
-         "targets": {"met": 2, "missed": 1, "rate": 2 / 3}},
+         "targets": {"met": 2, "missed": 1, "rate": 2 / 3},
+         "csat": {"good": 2, "bad": 0, "rated": 2, "rate": 1.0}},
         {"start": "2026-11-16", "end": "2026-11-22", "opened": 0, "solved": 1, "replies": 2, "backlog": 3,
          "by_channel": {"slack": 0}, "by_tier": {},
          "first_response": {"count": 0, "median": None, "mean": None, "p90": None},
          "resolution": {"count": 1, "median": 30000, "mean": 30000.0, "p90": 30000},
-         "targets": {"met": 0, "missed": 0, "rate": None}},
+         "targets": {"met": 0, "missed": 0, "rate": None},
+         "csat": {"good": 0, "bad": 0, "rated": 0, "rate": None}},
         {"start": "2026-11-23", "end": "2026-11-29", "opened": 3, "solved": 1, "replies": 4, "backlog": 5,
          "by_channel": {"slack": 1, "github": 1, "api": 1}, "by_tier": {"enterprise": 1, "community": 2},
          "first_response": {"count": 3, "median": 3000, "mean": 3200.0, "p90": 6000},
          "resolution": {"count": 1, "median": 50000, "mean": 50000.0, "p90": 50000},
-         "targets": {"met": 3, "missed": 0, "rate": 1.0}},
+         "targets": {"met": 3, "missed": 0, "rate": 1.0},
+         "csat": {"good": 0, "bad": 1, "rated": 1, "rate": 0.0}},
     ],
 }
 LEADERBOARD: dict[str, Any] = {
     "stint": 42, "hero": "ada", "hero_name": "Ada Hero", "start": "2026-11-16", "end": "2026-11-29",
+    "csat": {"good": 6, "bad": 1, "rated": 7, "rate": 0.8571},  # the whole stint's, owned or not
     "rows": [
         {"member_id": "ada", "name": "Ada Hero", "triaged": 7, "first_responses": 6, "replies": 14,
-         "median_first_response": 1500, "solved": 5, "targets_met": 5, "targets_missed": 1},
+         "median_first_response": 1500, "solved": 5, "targets_met": 5, "targets_missed": 1,
+         "csat": {"good": 4, "bad": 1, "rated": 5, "rate": 0.8}},
         {"member_id": "bob", "name": "Bob O'Brien", "triaged": 2, "first_responses": 3, "replies": 8,
-         "median_first_response": 3900, "solved": 3, "targets_met": 3, "targets_missed": 0},
+         "median_first_response": 3900, "solved": 3, "targets_met": 3, "targets_missed": 0,
+         "csat": {"good": 1, "bad": 0, "rated": 1, "rate": 1.0}},
         {"member_id": "cy", "name": "Cy Ng", "triaged": 0, "first_responses": 0, "replies": 3,
-         "median_first_response": None, "solved": 1, "targets_met": 0, "targets_missed": 0},
+         "median_first_response": None, "solved": 1, "targets_met": 0, "targets_missed": 0,
+         "csat": {"good": 0, "bad": 0, "rated": 0, "rate": None}},
     ],
 }
 GENERATED_AT = "2026-11-29 18:00 GMT"
@@ -86,10 +95,15 @@ FR_TICKS = [0, 3600, 7200, 10800, 14400]
 MEDIANS = {"2026-11-02": 1200, "2026-11-09": 2400, "2026-11-23": 3000}
 P90S = {"2026-11-02": 3000, "2026-11-09": 10800, "2026-11-23": 6000}
 LEADERBOARD_CELLS = {
-    "ada": ["Ada Hero", "7", "6", "14", "25m", "5", "5 / 6"],
-    "bob": ["Bob O'Brien", "2", "3", "8", "1h 05m", "3", "3 / 3"],
-    "cy": ["Cy Ng", "0", "0", "3", "—", "1", "0"],
+    "ada": ["Ada Hero", "7", "6", "14", "25m", "5", "5 / 6", "80 % (5)"],
+    "bob": ["Bob O'Brien", "2", "3", "8", "1h 05m", "3", "3 / 3", "100 % (1)"],
+    "cy": ["Cy Ng", "0", "0", "3", "—", "1", "0", "—"],
 }
+# Satisfaction per period: 3 good 1 bad (75 %), 2 good (100 %), nobody rated (no bar), 1 bad (0 %: a bad bar).
+CSAT_SEGMENTS = {
+    ("good", "2026-11-02", 3), ("bad", "2026-11-02", 1), ("good", "2026-11-09", 2), ("bad", "2026-11-23", 1)}
+CSAT_SHARES = {"2026-11-02": 75, "2026-11-09": 100, "2026-11-23": 0}  # the good bar's top, in %
+CSAT_COUNTS = {"2026-11-02": "4", "2026-11-09": "2", "2026-11-23": "1"}
 
 
 def page_html(report: dict[str, Any] = REPORT, leaderboard: dict[str, Any] = LEADERBOARD,
@@ -226,8 +240,9 @@ def test_header_tiles_and_totals() -> None:
     assert values == {
         "opened": "14", "solved": "9", "backlog": "5",
         "first-response-median": "30m", "first-response-mean": "40m", "first-response-p90": "2h 00m",
-        "resolution-median": "4h 00m", "targets-rate": "80 %",
+        "resolution-median": "4h 00m", "targets-rate": "80 %", "csat-rate": "71 %",
     }
+    assert "5 good, 2 bad" in tiles["csat-rate"]["text"]
     assert "8 met, 2 missed" in tiles["targets-rate"]["text"]
     assert "10 first responses" in tiles["first-response-median"]["text"]
     assert page.cells("totals-channel") == [
@@ -288,6 +303,58 @@ def test_empty_report_says_no_tickets() -> None:
     assert page.find("div", data_metric="targets-rate")[0]["text"].startswith("Targets met—")
     # No data: every target line is drawn, on a scale that reaches the largest one.
     assert len(page.find("line", within="chart-first-response", data_series="target")) == 3
+    # No ratings: the satisfaction chart says so, and nothing reads as 0 %.
+    for text in (page_html(report, {"rows": []}), render_dashboard({}, {}, team_name="T", generated_at="now")):
+        page = Elements(text)
+        assert [t["text"] for t in page.find("text", within="chart-csat", class_="empty")] == [
+            "No ratings in this period"]
+        assert not page.find("rect", within="chart-csat") and not page.find("text", within="chart-csat",
+                                                                                 class_="count")
+        tile = page.find("div", data_metric="csat-rate")[0]["text"]
+        assert tile.startswith("Satisfaction (CSAT)—") and "no ratings" in tile
+
+
+def test_csat_chart_markup_carries_the_ratings() -> None:
+    page = Elements(page_html())
+    svg = page.find("svg", id="chart-csat")[0]
+    assert svg["attrs"]["role"] == "img" and page.find("title", within=svg)[0]["text"] == "Customer satisfaction"
+    assert svg["attrs"]["aria-label"] == ("Customer satisfaction per week: share of good ratings, 5 good of 7 "
+                                          "ratings in all (71 %); 1 of 4 periods without ratings")
+    rects = page.find("rect", within="chart-csat")
+    assert {(r["attrs"]["data-series"], r["attrs"]["data-period"], int(r["attrs"]["data-value"])) for r in rects} \
+        == CSAT_SEGMENTS
+    assert len(rects) == len(CSAT_SEGMENTS)  # 2026-11-16: no ratings, no bar (and no 0 % bar)
+    titles = {r["attrs"]["data-period"]: page.find("title", within=r)[0]["text"] for r in rects}
+    assert titles == {"2026-11-02": "2026-11-02: 75 % good (3 of 4 rated)",
+                      "2026-11-09": "2026-11-09: 100 % good (2 of 2 rated)",
+                      "2026-11-23": "2026-11-23: 0 % good (0 of 1 rated)"}
+    counts = page.find("text", within="chart-csat", class_="count")
+    assert {t["attrs"]["data-period"]: t["text"] for t in counts} == CSAT_COUNTS
+    assert [t["text"] for t in page.find("text", within="chart-csat", class_="tick")] == [
+        "0 %", "25 %", "50 %", "75 %", "100 %"]
+    assert not page.find("text", within="chart-csat", class_="empty")
+    legend = [li["attrs"]["data-series"] for li in page.find("li") if li["attrs"].get("data-series") in ("good", "bad")]
+    assert legend == ["good", "bad"]
+    # A stint nobody rated: no CSAT in the caption, an em dash per row.
+    unrated = {**LEADERBOARD, "csat": {"good": 0, "bad": 0, "rated": 0, "rate": None},
+               "rows": [{k: v for k, v in row.items() if k != "csat"} for row in LEADERBOARD["rows"]]}
+    page = Elements(page_html(leaderboard=unrated))
+    assert "CSAT" not in page.find("caption")[0]["text"]
+    assert [page.find("td", within=row)[-1]["text"] for row in page.find("tr", within="leaderboard")
+            if "data-member" in row["attrs"]] == ["—", "—", "—"]
+
+
+def test_csat_counts_are_left_to_the_titles_when_they_do_not_fit() -> None:
+    from chalicelib.web.charts import csat_chart
+
+    days = [{"start": f"2026-11-{d:02d}", "csat": {"good": 9, "bad": 0}} for d in range(1, 29)]
+    one_digit = Elements(csat_chart(days, "day"))
+    assert len(one_digit.find("text", class_="count")) == 28  # 9: fits a day's bar
+    days[5]["csat"] = {"good": 10, "bad": 2}
+    two_digits = Elements(csat_chart(days, "day"))
+    assert not two_digits.find("text", class_="count")  # 12 would not: none shown, rather than some
+    assert "2026-11-06: 83 % good (10 of 12 rated)" in [t["text"] for t in two_digits.find("title")]
+    assert len(Elements(csat_chart(days[:7], "day")).find("text", class_="count")) == 7  # a week's bars are wide
 
 
 # ---------------------------------------------------------------------------------------------- browser
@@ -445,6 +512,54 @@ def test_first_response_chart_is_drawn_to_scale(desktop: Page) -> None:
     assert y0 - FR_TOP * per_unit == pytest.approx(MARGIN_TOP, abs=0.05)
 
 
+def test_csat_chart_is_drawn_to_scale(desktop: Page) -> None:
+    chart = desktop.evaluate("""(() => {
+      const svg = document.getElementById('chart-csat');
+      return {
+        grid: [...svg.querySelectorAll('line.grid')].map(l => ({value: +l.dataset.value, y: l.getBBox().y})),
+        rects: [...svg.querySelectorAll('rect')].map(r => {
+          const b = r.getBBox();
+          return {series: r.dataset.series, period: r.dataset.period, x: b.x, y: b.y, width: b.width,
+                  height: b.height, fill: getComputedStyle(r).fill};
+        }),
+        counts: [...svg.querySelectorAll('text.count')].map(t => {
+          const b = t.getBBox(); return {period: t.dataset.period, text: t.textContent, centre: b.x + b.width / 2,
+                                         bottom: b.y + b.height, width: b.width};
+        }),
+        labels: [...svg.querySelectorAll('text.x-label')].map(t => {
+          const b = t.getBBox(); return {period: t.dataset.period, centre: b.x + b.width / 2};
+        }),
+      };
+    })()""")
+    assert sorted(g["value"] for g in chart["grid"]) == [0, 25, 50, 75, 100]
+    y0, per_unit = _scale(chart["grid"])
+    top = y0 - 100 * per_unit
+    assert top == pytest.approx(MARGIN_TOP, abs=0.05)
+    bars: dict[str, dict[str, Any]] = {}
+    for rect in chart["rects"]:
+        bars.setdefault(rect["period"], {})[rect["series"]] = rect
+    assert set(bars) == set(CSAT_SHARES)  # 2026-11-16 was not rated: a gap
+    labels = {label["period"]: label["centre"] for label in chart["labels"]}
+    for period, share in CSAT_SHARES.items():
+        good, bad = bars[period].get("good"), bars[period].get("bad")
+        if good:  # the good part stands on the axis, as tall as the share
+            assert good["y"] + good["height"] == pytest.approx(y0, abs=0.05)
+            assert good["height"] == pytest.approx(share * per_unit, abs=0.05), period
+        if bad:  # the bad part sits on it, up to 100 %
+            assert bad["y"] == pytest.approx(top, abs=0.05)
+            assert bad["y"] + bad["height"] == pytest.approx(y0 - share * per_unit, abs=0.05), period
+        assert (good is None) == (share == 0) and (bad is None) == (share == 100)
+        some = good or bad
+        assert some is not None and some["x"] + some["width"] / 2 == pytest.approx(labels[period], abs=1.0)
+    fills = {r["series"]: r["fill"] for r in chart["rects"]}
+    assert len(set(fills.values())) == 2 and all(r["fill"] == fills[r["series"]] for r in chart["rects"])
+    counts = {c["period"]: c for c in chart["counts"]}
+    assert {p: c["text"] for p, c in counts.items()} == CSAT_COUNTS
+    for period, count in counts.items():  # over its bar, clear of it
+        assert count["centre"] == pytest.approx(labels[period], abs=1.0) and count["width"] > 0
+        assert count["bottom"] <= top + 0.5
+
+
 def test_leaderboard_rows(desktop: Page) -> None:
     table = desktop.evaluate("""(() => {
       const table = document.getElementById('leaderboard');
@@ -457,9 +572,9 @@ def test_leaderboard_rows(desktop: Page) -> None:
         overflows: scroll.scrollWidth > scroll.clientWidth,
       };
     })()""")
-    assert table["caption"] == "Stint 42 · hero Ada Hero · 2026-11-16 to 2026-11-29"
+    assert table["caption"] == "Stint 42 · hero Ada Hero · 2026-11-16 to 2026-11-29 · CSAT 86 % (7)"
     assert table["head"] == ["Name", "Triaged", "First responses", "Replies", "Median first response", "Solved",
-                             "Targets met"]
+                             "Targets met", "CSAT"]
     assert {row["member"]: row["cells"] for row in table["rows"]} == LEADERBOARD_CELLS
     assert [row["member"] for row in table["rows"]] == ["ada", "bob", "cy"]
     assert not table["overflows"]  # on a laptop the whole table fits
@@ -490,7 +605,7 @@ def test_phone_layout_has_no_horizontal_overflow(browser: Browser, site: str, tm
     scroll_width, client_width = layout["tableScroll"]
     assert scroll_width > client_width  # the leaderboard scrolls inside its box instead
     assert layout["scrolled"][0] == 0 and layout["scrolled"][1] > 0
-    assert len(layout["charts"]) == 2
+    assert len(layout["charts"]) == 3
     for left, right, width in layout["charts"]:
         assert left >= 0 and right <= 390 and width > 300  # scaled to the phone, not cut off
     assert max(layout["tiles"]) <= 390

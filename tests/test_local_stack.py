@@ -414,9 +414,12 @@ def test_make_run_api_digest_and_dashboard_agree(tmp_path: Any) -> None:
             })()""")
         assert seen == {"opened": "3", "solved": "1", "backlog": "2", "median": "45m", "rate": "100 %",
                         "bars": {"email": 1, "github": 1, "slack": 1}}
-        # the page's leaderboard is the API's: triaged, first responses, replies, median, solved, targets met
-        from chalicelib.web.dashboard import format_duration
+        # the page's leaderboard is the API's: triaged, first responses, replies, median, solved, targets met, CSAT
+        from chalicelib.web.dashboard import format_duration, format_rate
+        assert all(r["csat"]["rated"] == 0 for r in rows.values())  # nobody was asked: the page shows a dash
         assert table == {member: [str(r["triaged"]), str(r["first_responses"]), str(r["replies"]),
                                   format_duration(r["median_first_response"]), str(r["solved"]),
-                                  f"{r['targets_met']} / {r['targets_met'] + r['targets_missed']}"]
+                                  f"{r['targets_met']} / {r['targets_met'] + r['targets_missed']}",
+                                  f"{format_rate(r['csat']['rate'])} ({r['csat']['rated']})" if r["csat"]["rated"]
+                                  else "—"]
                          for member, r in rows.items()}

@@ -1,5 +1,6 @@
-"""The dashboard's two inline SVG charts: volume by channel (stacked bars) and first-response
-times (median and p90 lines) against the tier targets.
+"""The dashboard's inline SVG charts: volume by channel (stacked bars), first-response
+times (median and p90 lines) against the tier targets, and customer satisfaction (the share of
+good ratings per period; a period nobody rated has no bar, which is not 0 %).
 
 The chart elements carry ``data-series``, ``data-period`` and ``data-value`` attributes so that
 tests (and curious people) can read the data back from the page.
@@ -19,7 +20,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from chalicelib.web.formats import as_count, as_mapping, as_number, esc, format_duration
+from chalicelib.web.formats import as_count, as_mapping, as_number, esc, format_duration, format_rate
 
 # Volume chart geometry (SVG user units; the SVG scales to its container's width).
 VOL_W, VOL_H = 480, 280
@@ -29,6 +30,10 @@ MARGIN_LEFT, MARGIN_RIGHT, MARGIN_TOP, MARGIN_BOTTOM = 64, 12, 18, 40
 ROTATE_LABELS_OVER = 10  # more periods than this: slanted x labels
 TARGET_SCALE_CAP = 1.5  # targets above cap x max(data) are listed, not drawn
 MEDIAN_COLOUR, P90_COLOUR, TARGET_COLOUR = "#0072b2", "#d55e00", "#5b6474"
+# Customer satisfaction chart geometry and colours (Okabe-Ito bluish green and vermillion).
+CSAT_W, CSAT_H = 480, 280
+GOOD_COLOUR, BAD_COLOUR = "#009e73", "#d55e00"
+COUNT_CHAR_WIDTH = 9  # about one digit of a count label (13px), to tell whether the labels fit their bars
 GROUP_WORDS = {"day": "day", "week": "week", "month": "month"}
 TIME_STEPS = (1, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1200, 1800, 3600, 7200, 10800, 14400, 21600, 43200, 86400)
 
@@ -292,3 +297,60 @@ def first_response_chart(periods: Sequence[Mapping[str, Any]], targets: Mapping[
     out.append("</svg>")
     return "\n".join(out), shown
 
+
+def csat_ratings(csat: object) -> tuple[int, int]:
+    """(good, bad) of a report's ``csat`` figure; junk or nothing is no ratings."""
+    figure = as_mapping(csat)
+    return as_count(figure.get("good")), as_count(figure.get("bad"))
+
+
+def csat_chart(periods: Sequence[Mapping[str, Any]], group: str) -> str:
+    """Per period, a bar to 100 %: good ratings from the axis up (the share good), bad ones above them, and
+    the number of ratings over it.  A period without ratings has no bar at all."""
+    ratings = [csat_ratings(p.get("csat")) for p in periods]
+    good_total, rated_total = sum(g for g, _ in ratings), sum(g + b for g, b in ratings)
+    count = len(periods)
+    plot = _Plot(CSAT_W, CSAT_H, 100, _bottom_margin(count))
+    word = GROUP_WORDS.get(group, group or "period")
+    unrated = sum(1 for g, b in ratings if not g + b)
+    label = (f"Customer satisfaction per {word}: share of good ratings, {good_total} good of {rated_total} "
+             f"ratings in all ({format_rate(good_total / rated_total)}); {unrated} of {count} periods without "
+             "ratings" if rated_total else "Customer satisfaction: no ratings in this period")
+    out = _svg_open("chart-csat", CSAT_W, CSAT_H, "Customer satisfaction", label, ' data-y-max="100"')
+    out += _y_axis(plot, range(0, 101, 25), lambda t: f"{int(t)} %")
+    bar_width = min(plot.band(count) * 0.64, 64.0)
+    widest = max((len(str(g + b)) for g, b in ratings), default=1)
+    show_counts = widest * COUNT_CHAR_WIDTH <= plot.band(count)  # else the counts are in the bars' titles only
+    out.append('<g class="bars">')
+    labels = []
+    for index, ((good, bad), period) in enumerate(zip(ratings, periods, strict=True)):
+        rated = good + bad
+        if not rated:
+            continue  # no ratings: a gap, not 0 %
+        start = str(period.get("start", ""))
+        rate = round(good / rated, 4)
+        title = esc(f"{start}: {format_rate(rate)} good ({good} of {rated} rated)")
+        centre = plot.centre(index, count)
+        x, share = centre - bar_width / 2, 100 * good / rated
+        for series, value, top, bottom, colour in (("good", good, share, 0.0, GOOD_COLOUR),
+                                                    ("bad", bad, 100.0, share, BAD_COLOUR)):
+            if not value:
+                continue
+            y_top, y_bottom = plot.y(top), plot.y(bottom)
+            out.append(
+                f'<rect class="bar" data-series="{series}" data-period="{esc(start)}" data-value="{value}"'
+                f' data-rate="{rate}" x="{_fmt(x)}" y="{_fmt(y_top)}" width="{_fmt(bar_width)}"'
+                f' height="{_fmt(y_bottom - y_top)}" fill="{colour}"><title>{title}</title></rect>'
+            )
+        if show_counts:
+            labels.append(
+                f'<text class="count" data-period="{esc(start)}" data-value="{rated}" x="{_fmt(centre)}"'
+                f' y="{_fmt(plot.y(100) - 4)}" text-anchor="middle">{rated}</text>'
+            )
+    out.append("</g>")
+    out += ['<g class="counts">', *labels, "</g>"]
+    out += _x_labels(plot, periods, group)
+    if not rated_total:
+        out.append(_empty_text(plot, "No ratings in this period"))
+    out.append("</svg>")
+    return "\n".join(out)

@@ -1,8 +1,8 @@
 """The team dashboard: one self-contained HTML page rendered on the server.
 
 :func:`render_dashboard` turns a period report and a stint leaderboard into a
-complete HTML5 document: summary tiles, two inline SVG charts (volume by channel,
-first-response times against the tier targets), the leaderboard and the totals.
+complete HTML5 document: summary tiles, three inline SVG charts (volume by channel,
+first-response times against the tier targets, customer satisfaction), the leaderboard and the totals.
 The page needs nothing else: no script, no external stylesheet, font or image, so
 it can be served by a Lambda, attached to an email or saved to disk as it is. Every string
 that comes from the data is escaped; every number is formatted here.
@@ -20,12 +20,16 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from chalicelib.web.charts import (
+    BAD_COLOUR,
+    GOOD_COLOUR,
     GROUP_WORDS,
     MARGIN_TOP,
     MEDIAN_COLOUR,
     P90_COLOUR,
     TARGET_COLOUR,
     TARGET_SCALE_CAP,
+    csat_chart,
+    csat_ratings,
     first_response_chart,
     nice_ceiling,
     time_step,
@@ -106,8 +110,20 @@ def _tiles(totals: Mapping[str, Any]) -> str:
         _tile("resolution-median", "Resolution, median", format_duration(resolution.get("median")),
               f"{as_count(resolution.get('count'))} solved"),
         _tile("targets-rate", "Targets met", format_rate(targets.get("rate")), f"{met} met, {missed} missed"),
+        _tile("csat-rate", "Satisfaction (CSAT)", *_csat_tile(totals.get("csat"))),
     ]
     return '<section class="tiles" aria-label="Summary">\n' + "\n".join(tiles) + "\n</section>"
+
+
+def _csat_tile(csat: object) -> tuple[str, str]:
+    good, bad = csat_ratings(csat)
+    return (format_rate(good / (good + bad)), f"{good} good, {bad} bad") if good + bad else (DASH, "no ratings")
+
+
+def _csat_cell(csat: object) -> str:
+    """A leaderboard cell: "80 % (5)", the share of good ratings and how many; an em dash for none."""
+    good, bad = csat_ratings(csat)
+    return f"{format_rate(good / (good + bad))} ({good + bad})" if good + bad else DASH
 
 
 def _legend(items: Iterable[tuple[str, str, str, str]]) -> str:
@@ -127,10 +143,12 @@ def _leaderboard(leaderboard: Mapping[str, Any]) -> str:
         parts.append(f"hero {hero}")
     if leaderboard.get("start") or leaderboard.get("end"):
         parts.append(f"{leaderboard.get('start', '?')} to {leaderboard.get('end', '?')}")
+    if sum(csat_ratings(leaderboard.get("csat"))):
+        parts.append(f"CSAT {_csat_cell(leaderboard.get('csat'))}")
     caption = " · ".join(parts) or "No stint yet"
     head = ("<tr><th scope=\"col\">Name</th><th scope=\"col\">Triaged</th><th scope=\"col\">First responses</th>"
             "<th scope=\"col\">Replies</th><th scope=\"col\">Median first response</th><th scope=\"col\">Solved</th>"
-            "<th scope=\"col\">Targets met</th></tr>")
+            "<th scope=\"col\">Targets met</th><th scope=\"col\">CSAT</th></tr>")
     body = []
     for row in rows:
         met, missed = as_count(row.get("targets_met")), as_count(row.get("targets_missed"))
@@ -142,10 +160,11 @@ def _leaderboard(leaderboard: Mapping[str, Any]) -> str:
             f'<td class="num">{esc(format_duration(row.get("median_first_response")))}</td>',
             f'<td class="num">{as_count(row.get("solved"))}</td>',
             f'<td class="num">{esc(targets)}</td>',
+            f'<td class="num">{esc(_csat_cell(row.get("csat")))}</td>',
         ]
         body.append(f'<tr data-member="{esc(row.get("member_id", ""))}">{"".join(cells)}</tr>')
     if not body:
-        body.append('<tr class="empty"><td colspan="7">No activity in this stint yet.</td></tr>')
+        body.append('<tr class="empty"><td colspan="8">No activity in this stint yet.</td></tr>')
     return (
         '<section class="card" aria-labelledby="leaderboard-heading">'
         '<h2 id="leaderboard-heading">Leaderboard</h2>'
@@ -201,6 +220,10 @@ def render_dashboard(report: Mapping[str, Any], leaderboard: Mapping[str, Any], 
         off = "" if drawn else ' class="off-scale" data-off-scale="true"'
         fr_items.append((f'data-series="target" data-tier="{esc(tier)}"{off}', "dashed", TARGET_COLOUR, text))
     fr_legend = _legend(fr_items)
+    csat = csat_chart(periods, group)
+    csat_legend = _legend([('data-series="good"', "", GOOD_COLOUR, "good (the share on the axis)"),
+                           ('data-series="bad"', "", BAD_COLOUR, "bad")])
+    csat_note = '<p class="chart-note">Over each bar: how many rated. No bar: no ratings.</p>'
 
     group_text = GROUP_WORDS.get(group, group) or DASH
     meta = [
@@ -230,6 +253,8 @@ def render_dashboard(report: Mapping[str, Any], leaderboard: Mapping[str, Any], 
         f"{volume}{volume_legend}</section>",
         '<section class="card" aria-labelledby="first-response-heading">'
         f'<h2 id="first-response-heading">First response (business time)</h2>{first_response}{fr_legend}</section>',
+        '<section class="card" aria-labelledby="csat-heading">'
+        f'<h2 id="csat-heading">Customer satisfaction</h2>{csat}{csat_legend}{csat_note}</section>',
         "</div>",
         _leaderboard(leaderboard),
         '<section class="card" aria-labelledby="totals-heading"><h2 id="totals-heading">Totals</h2>'

@@ -25,6 +25,8 @@ svg.chart{display:block;width:100%;height:auto;max-width:100%}
 svg.chart text{font-size:15px;fill:var(--muted)}
 svg.chart text.empty{font-size:18px;fill:var(--fg)}
 svg.chart text.target-label{font-size:14px;fill:var(--fg)}
+svg.chart text.count{font-size:13px;fill:var(--fg)}
+.chart-note{margin:.35rem 0 0;color:var(--muted);font-size:.85rem}
 svg.chart line.grid{stroke:var(--grid);stroke-width:1}
 svg.chart line.grid.baseline{stroke:#9aa3b2}
 .legend{display:flex;flex-wrap:wrap;gap:.25rem 1rem;list-style:none;margin:.5rem 0 0;padding:0;font-size:.9rem}

@@ -107,14 +107,16 @@ def document() -> dict[str, Any]:
                                 "schema": {"type": "integer", "minimum": 1, "maximum": 26}}],
                 "responses": {"200": _ok("The rotation"), "400": _ERRORS["400"], "401": _ERRORS["401"]}}},
             "/api/analytics": {"get": {
-                "summary": "Volume, first response and resolution times (business seconds), targets, backlog",
+                "summary": "Volume, first response and resolution times (business seconds), targets, backlog, "
+                           "customer satisfaction (csat: good, bad, rated, rate; csat_by_channel, csat_by_tier)",
                 "parameters": [{"name": "from", "in": "query", "schema": {"type": "string", "format": "date"}},
                                {"name": "to", "in": "query", "schema": {"type": "string", "format": "date"}},
                                {"name": "group", "in": "query", "schema": {"type": "string",
                                                                            "enum": ["day", "week"]}}],
                 "responses": {"200": _ok("Totals and periods"), "400": _ERRORS["400"], "401": _ERRORS["401"]}}},
             "/api/analytics/leaderboard": {"get": {
-                "summary": "Per person over one Support Hero stint",
+                "summary": "Per person over one Support Hero stint, with each person's customer satisfaction "
+                           "(csat, ratings of tickets they owned) and the whole stint's",
                 "parameters": [{"name": "stint", "in": "query",
                                 "schema": {"type": "string", "pattern": "^(current|[1-9][0-9]*)$"}}],
                 "responses": {"200": _ok("Leaderboard rows"), "400": _ERRORS["400"], "401": _ERRORS["401"]}}},
