@@ -22,10 +22,12 @@ from chalicelib.channels.wiring import Wiring
 from chalicelib.desk.analytics import Analytics
 from chalicelib.desk.delivery import ReplyDelivery
 from chalicelib.desk.directory_store import DirectoryStore
-from chalicelib.desk.events import Events, QuestionAsked, TeamReplied, TicketOpened, UnverifiedTeamMail
+from chalicelib.desk.events import Events, QuestionAsked, TeamReplied, TicketOpened, TicketRated, UnverifiedTeamMail
 from chalicelib.desk.links import LinkStore
 from chalicelib.desk.outbox import Outbox
+from chalicelib.desk.people import PeopleStore
 from chalicelib.desk.rotation import RotationStore
+from chalicelib.desk.surveys import Surveys
 from chalicelib.desk.tickets import DELIVER, TicketService
 from chalicelib.desk.triage import TriageService
 from chalicelib.jobs.claims import Claims
@@ -66,7 +68,12 @@ class Services:
     digests: Digests
     outbox: Outbox
     events: Events
+    surveys: Surveys
     parts: dict[str, Any] = field(default_factory=dict)  # what each channel offers, by name
+
+    @property
+    def people(self) -> PeopleStore:
+        return self.tickets.people
 
     # The built-in channels' parts, typed for the code that uses them.
     @property
@@ -135,8 +142,11 @@ def build_services(
     followups = FollowUps(tickets=tickets, directory=directory, clock=clock, rotation=rotation,
                           claims=claims, triage=triage, outbox=outbox, stint_summary=digests.stint_summary)
 
+    surveys = Surveys(clock=clock, tickets=tickets, directory=directory, outbox=outbox, events=events)
+
     # The channels wire themselves in: reply channels, outbox steps, event subscriptions.
-    wiring = Wiring(settings=settings, clock=clock, secrets=secrets, directory=directory, tickets=tickets,
+    wiring = Wiring(surveys=surveys, settings=settings, clock=clock, secrets=secrets, directory=directory,
+                    tickets=tickets,
                     triage=triage, rotation=rotation, links=links, outbox=outbox, events=events, aws=aws, slack=slack,
                     mailer=mailer, github=github)
     channels.wire_all(wiring)
@@ -149,12 +159,13 @@ def build_services(
                                                                          e.delivery_id))
     events.on(QuestionAsked, lambda e: followups.watch_question(e.channel, e.ts, e.user, e.text, directory.load()))
     events.on(TeamReplied, lambda e: followups.team_replied(e.channel, e.thread_ts))
+    events.on(TicketRated, lambda e: followups.bad_rating(e.ticket, e.rating), steps=True)
 
     services = Services(
         settings=settings, clock=clock, secrets=secrets, directory=directory, tickets=tickets, slack=slack,
         delivery=delivery, queue=events_queue, aws=aws, links=links, triage=triage, rotation=rotation,
         claims=claims, followups=followups, analytics=analytics, digests=digests, outbox=outbox, events=events,
-        parts=wiring.parts,
+        surveys=surveys, parts=wiring.parts,
     )
     from chalicelib.channels.github.errors import register as register_github_errors
     from chalicelib.channels.slack.errors import register as register_slack_errors

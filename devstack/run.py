@@ -59,6 +59,7 @@ def configure_environment() -> dict[str, str]:
     for key, value in DEFAULTS.items():
         os.environ.setdefault(key, value)
     os.environ.setdefault("AWS_ENDPOINT_URL", f"http://127.0.0.1:{os.environ['MOTO_PORT']}")
+    os.environ.setdefault("PUBLIC_API_URL", f"http://127.0.0.1:{os.environ['API_PORT']}")  # emailed survey links
     # The dev clock (POST /_local/clock): one file every process of the stack reads; real time at start.
     os.environ.setdefault("SUPPORT_HERO_DEV_CLOCK", str(ROOT / ".devstack" / f"clock-{os.environ['API_PORT']}.json"))
     Path(os.environ["SUPPORT_HERO_DEV_CLOCK"]).parent.mkdir(parents=True, exist_ok=True)

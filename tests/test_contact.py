@@ -86,7 +86,8 @@ def test_post_opens_a_ticket_and_a_double_submit_opens_one(stack: Stack) -> None
     assert [t["number"] for t in tickets] == [number]
     opened = ticket(stack, number)
     assert opened["channel"] == "contact"
-    assert opened["requester"] == {"id": "sam@acme.example", "name": "Sam Customer"}
+    assert opened["requester"] == {"id": "sam@acme.example", "name": "Sam Customer",
+                                   "identity": "email:sam@acme.example"}
     assert opened["subject"] == "Exports fail since this morning"
     assert opened["priority"] == "high"  # Acme is an enterprise customer, by the address's domain
     assert opened["messages"][0]["text"] == "Exports fail since this morning\nWith error 500."
@@ -260,7 +261,8 @@ def test_make_run_contact_form_in_chromium(tmp_path: Any) -> None:
         assert_layout(page, 1280, tmp_path / "thanks-1280.png")
         status, opened = get(f"{api}/api/tickets/{number}", token="dev-token-ada")
         assert status == 200 and opened["channel"] == "contact" and opened["priority"] == "high"
-        assert opened["requester"] == {"id": "rosa@acme.example", "name": "Rosa Form"}
+        assert opened["requester"] == {"id": "rosa@acme.example", "name": "Rosa Form",
+                                       "identity": "email:rosa@acme.example"}
         time.sleep(1)
         assert sent() == []  # nothing mailed before a person answers
         assert post(f"{api}/api/tickets/{number}/replies", {"text": "On it."}, token="dev-token-ada")[0] == 202

@@ -37,7 +37,8 @@ def test_email_opens_high_priority_ticket_and_acknowledges_once(stack: Stack) ->
     ses_id = stack.email(raw)
     t = api(stack, "/api/tickets/1")
     assert t["channel"] == "email" and t["customer"] == "acme" and t["priority"] == "high"
-    assert t["subject"] == "Build fails" and t["requester"] == {"id": "wile@acme.example", "name": "Wile E."}
+    assert t["subject"] == "Build fails" and t["requester"] == {"id": "wile@acme.example", "name": "Wile E.",
+                                                           "identity": "email:wile@acme.example"}
     assert t["messages"][0]["text"] == "Our builds fail."
     [ack] = stack.sent_mail()
     assert ack["Auto-Submitted"] == "auto-replied"

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from chalicelib.desk.links import LinkStore
     from chalicelib.desk.outbox import Outbox
     from chalicelib.desk.rotation import RotationStore
+    from chalicelib.desk.surveys import Surveys
     from chalicelib.desk.tickets import TicketService
     from chalicelib.desk.triage import TriageService
     from chalicelib.platform.aws import AwsClients
@@ -45,5 +46,6 @@ class Wiring:
     slack: SlackApi  # the team's workspace: every channel's notices reach the team there
     mailer: Callable[[], Mailer]
     github: Callable[[], GitHubApi]
+    surveys: Surveys | None = None  # a channel that can ask "How did we do?" registers its sender here
     replies: dict[str, ReplyChannel] = field(default_factory=dict)
     parts: dict[str, Any] = field(default_factory=dict)

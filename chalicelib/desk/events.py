@@ -49,6 +49,14 @@ class TicketChanged:
 
 
 @dataclass(frozen=True)
+class TicketRated:
+    """The requester answered the satisfaction survey (``rating``: good | bad), recorded once."""
+
+    ticket: Ticket
+    rating: str
+
+
+@dataclass(frozen=True)
 class UnverifiedTeamMail:
     """Mail claimed a team member's address without proof (the Hero should hear of it, once)."""
     ticket: Ticket

@@ -28,21 +28,20 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pynamodb.connection import Connection
-from pynamodb.exceptions import PutError, TransactWriteError
+from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.desk.directory import Customer, Directory
 from chalicelib.desk.free_mail import FREE_MAIL, is_free_mail
 from chalicelib.desk.ticket_store import TicketStore
 from chalicelib.desk.ticket_types import UNSOLVED, InvalidInput, TicketError, TicketNotFound
-from chalicelib.models.conditions import conditional_failed
 from chalicelib.models.directory import DirectoryItem
 from chalicelib.models.tickets import Ticket
 from chalicelib.platform.clock import Clock
 from chalicelib.platform.observability import count, logger
 
 KINDS = ("slack", "email", "github")
-IDENT, PERSON = "IDENT#", "PERSON#"
+IDENT, PERSON, SURVEYED = "IDENT#", "PERSON#", "SURVEYED#"
 MAX_IDENTITIES = 40  # a person is a handful of identities; a transaction holds at most 100 items
 MAX_ATTEMPTS = 5
 
@@ -105,6 +104,12 @@ def requester_identity(ticket: Ticket) -> Identity | None:
         return Identity.of(kind, value)
     legacy = {"slack": "slack", "email": "email", "contact": "email", "github": "github"}.get(ticket.channel or "")
     return Identity.of(legacy, ticket.requester_id) if legacy else None
+
+
+@dataclass(frozen=True)
+class SurveyClaim:
+    item: DirectoryItem
+    condition: Any
 
 
 @dataclass
@@ -399,19 +404,13 @@ class PeopleStore:
                                                              if t.status in UNSOLVED][:10],
                 "last": [brief(t) for t in recent[:3]]}
 
-    # -- surveys: the 7-day rule -----------------------------------------------------------------------
-    def claim_survey(self, person_id: str, *, now: dt.datetime, days: int = 7) -> bool:
-        """True when the person was not asked in the last ``days`` days (and records that they are now)."""
-        item = DirectoryItem(f"{PERSON}{person_id}", "survey", updated_at=now,
-                             value=int(now.timestamp()))
+    def survey_claim(self, key: str, *, now: dt.datetime, days: int) -> SurveyClaim:
+        """The item (and its condition) that says ``key`` (a person, else an identity) is asked now: it
+        holds only when they were not asked in the last ``days`` days; written in the asking transaction."""
+        item = DirectoryItem(f"{SURVEYED}{key}", "survey", updated_at=now, value=int(now.timestamp()),
+                             expires_at=int((now + dt.timedelta(days=max(days, 1) + 1)).timestamp()))
         since = int((now - dt.timedelta(days=days)).timestamp())
-        try:
-            item.save(condition=DirectoryItem.pk.does_not_exist() | (DirectoryItem.value < since))
-        except PutError as exc:
-            if conditional_failed(exc):
-                return False
-            raise
-        return True
+        return SurveyClaim(item, DirectoryItem.pk.does_not_exist() | (DirectoryItem.value <= since))
 
 
 __all__ = ["FREE_MAIL", "KINDS", "Identity", "PeopleError", "PeopleStore", "Person", "PersonNotFound",

@@ -196,6 +196,10 @@ class TicketStore:
                                           start=None, newest_first=True, page_size=min(page_size, limit + 1)))
         return found[:limit], len(found) > limit
 
+    def surveys_due(self, now: dt.datetime, *, limit: int) -> list[Ticket]:
+        """Solved tickets whose satisfaction survey is due by ``now`` (the sparse ``by_survey``)."""
+        return list(Ticket.by_survey.query("SURVEY", Ticket.survey_at <= now, limit=limit))
+
     def of_requester(self, key: str, *, limit: int, before: dt.datetime | None = None) -> list[Ticket]:
         """One identity's tickets (``requester_key``), newest first, opened before ``before``."""
         condition = Ticket.created_at < before if before is not None else None

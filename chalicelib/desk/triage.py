@@ -19,6 +19,7 @@ from chalicelib.desk import analytics, sla
 from chalicelib.desk.directory import PRIORITIES, Directory, TeamMember
 from chalicelib.desk.events import Events, TicketChanged
 from chalicelib.desk.outbox import Outbox
+from chalicelib.desk.survey_schedule import schedule_fields
 from chalicelib.desk.ticket_store import TicketStore, reasons
 from chalicelib.desk.tickets import (
     CLOSED,
@@ -122,6 +123,9 @@ class TriageService:
         put("awaiting", awaiting_of(ticket))
         for name, value in sla.target_fields(ticket, directory.settings).items():
             put(name, value)  # solving stops the clock; reopening starts one
+        if "status" in fields:
+            for name, value in schedule_fields(ticket, directory.settings, now).items():
+                put(name, value)  # solved: "How did we do?" after the grace period; reopened: not now
         if not changes:
             return ticket, []
         fields["updated_at"] = now

@@ -19,7 +19,7 @@ from chalicelib.channels.slack.mrkdwn import Mrkdwn, join, md, mention
 from chalicelib.desk import sla
 from chalicelib.desk.directory import Directory, TeamMember
 from chalicelib.desk.directory_store import DirectoryStore
-from chalicelib.desk.outbox import Outbox
+from chalicelib.desk.outbox import Outbox, Step
 from chalicelib.desk.rotation import RotationStore, Sprint
 from chalicelib.desk.tickets import UNSOLVED, TicketService
 from chalicelib.desk.triage import Change, Conflict, TriageService
@@ -127,6 +127,23 @@ class FollowUps:
             ":inbox_tray: New ticket {} {}{}.", ticket_line(ticket, directory.settings.calendar()), verb, due),
             ticket)
         return hero
+
+    def bad_rating(self, ticket: Ticket, rating: str) -> list[Step]:
+        """A bad satisfaction rating tells the ticket's owner and the Hero at once (steps written with it)."""
+        if rating != "bad":
+            return []
+        directory = self.directory.load()
+        hero = self.rotation.current_hero(directory.settings, cached=True) if directory.settings.rotation_roster \
+            else None
+        who = {m for m in (ticket.assignee, hero) if m}
+        text = md(":thumbsdown: {} was rated *bad* by its requester{}. Worth a look while it is fresh.",
+                  ticket_line(ticket, directory.settings.calendar(), directory),
+                  md(" (owner {})", self._mention(directory, ticket.assignee)) if ticket.assignee else "")
+        return [tell(f"bad-rating:{ticket.ticket_id}:{m}", m, text, ticket_id=ticket.ticket_id,
+                     ticket_number=int(ticket.number) if ticket.number is not None else None,
+                     summary=f"bad rating of #{ticket.number} to {m}") for m in sorted(who)] or \
+            [tell(f"bad-rating:{ticket.ticket_id}:hero", None, text, ticket_id=ticket.ticket_id,
+                  summary=f"bad rating of #{ticket.number} to the Hero channel")]
 
     def unverified_sender(self, ticket: Ticket, address: str, verdicts: dict[str, Any], mail_id: str) -> None:
         """Tell the Hero, once per mail, that a mail claimed a team address without passing authentication."""

@@ -27,6 +27,7 @@ JOBS: dict[str, Job] = {j.name: j for j in (
     Job("weekly_digest", 60, "last week's figures to the digest channel, once, from Monday's opening"),
     Job("metrics_rollup", 15, "fold each day's analytics written since its last rollup into one summary item"),
     Job("reconcile_github", 1440, "linked GitHub issues closed while a webhook was lost still reach requesters"),
+    Job("surveys", 5, "solved tickets that stayed solved through the grace period: ask \"How did we do?\" once"),
     Job("outbox", 1, "side effects due for a retry (posts, DMs, emails, comments), each on its own"),
 )}
 
@@ -58,6 +59,8 @@ def _run(name: str, services: Services) -> dict[str, Any]:
         return followups.opening_digest().as_dict()
     if name == "community":
         return followups.sweep_community().as_dict()
+    if name == "surveys":
+        return services.surveys.sweep().as_dict()
     if name == "metrics_rollup":
         return services.digests.roll_up().as_dict()
     if name == "weekly_digest":

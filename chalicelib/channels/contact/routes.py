@@ -18,7 +18,7 @@ _ACCEPTED = ["application/x-www-form-urlencoded", "multipart/form-data", "text/p
 
 
 def _respond(status: int, body: str) -> Response:
-    from chalicelib.channels.contact.pages import HEADERS
+    from chalicelib.platform.html_page import HEADERS
 
     return Response(body=body, status_code=status, headers=dict(HEADERS))
 

@@ -14,6 +14,8 @@ def wire(w: Wiring) -> None:
     if "email" not in w.replies:
         raise RuntimeError("the contact channel answers by email: install 'email' before 'contact' in INSTALLED")
     w.replies["contact"] = w.replies["email"]  # EmailReplies reads the origin a contact ticket is given
+    if w.surveys is not None and "email_survey" in w.parts:
+        w.surveys.register("contact", w.parts["email_survey"].send)  # asked by email, like the answers
     connection = Connection(region=w.settings.region, host=endpoint_url("dynamodb"))
     w.parts["contact"] = ContactIntake(
         tickets=w.tickets, directory=w.directory, clock=w.clock,

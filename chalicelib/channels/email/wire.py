@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from chalicelib.channels.email.intake import ACK, EmailIntake
 from chalicelib.channels.email.replies import EmailReplies
+from chalicelib.channels.email.survey import EmailSurvey, survey_link_key
 from chalicelib.channels.wiring import Wiring
 
 
@@ -16,3 +17,9 @@ def wire(w: Wiring) -> None:
     w.outbox.register(ACK, intake.ack_step)
     w.replies["email"] = EmailReplies(tickets=w.tickets, directory=w.directory, mailer=w.mailer)
     w.parts["email_intake"] = intake
+    if w.surveys is not None:
+        secrets = w.secrets
+        survey = EmailSurvey(directory=w.directory, mailer=w.mailer, clock=w.clock,
+                             link_key=lambda: survey_link_key(secrets.get("SLACK_SIGNING_SECRET")))
+        w.surveys.register("email", survey.send)
+        w.parts["email_survey"] = survey

@@ -35,6 +35,7 @@ from chalicelib.channels.slack.mrkdwn import Mrkdwn, join, link, md, mention, qu
 from chalicelib.channels.slack.owner_notices import owner_notice_step
 from chalicelib.channels.slack.people import person_answer
 from chalicelib.channels.slack.refs import ticket_id_for
+from chalicelib.channels.slack.survey import SlackSurvey, is_survey_click
 from chalicelib.desk.directory import Directory, TeamMember
 from chalicelib.desk.directory_store import DirectoryStore
 from chalicelib.desk.outbox import Attempt, Outbox, PermanentFailure, Step, step_id
@@ -69,6 +70,7 @@ class SlackTriage:
                  link_key: Callable[[], bytes] | None = None, mirror: EmailMirror | None = None) -> None:
         self.rotation = rotation
         self.mirror = mirror
+        self.survey: SlackSurvey | None = None  # "How did we do?" buttons (set by the channel's wire)
         self.link_key = link_key
         self.tickets = tickets
         self.triage = triage
@@ -290,6 +292,8 @@ class SlackTriage:
 
     # -- controls on the ticket message -------------------------------------------
     def action(self, payload: dict[str, Any]) -> TriageOutcome:
+        if self.survey is not None and is_survey_click(payload):  # the requester's answer, not a triage
+            return TriageOutcome(self.survey.click(payload))
         user = str((payload.get("user") or {}).get("id") or "")
         channel = str((payload.get("channel") or {}).get("id") or (payload.get("container") or {}).get("channel_id")
                       or "")

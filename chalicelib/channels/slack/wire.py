@@ -8,6 +8,7 @@ from chalicelib.channels.slack.intake import CONFIRM, SlackIntake
 from chalicelib.channels.slack.mirror import EmailMirror, mail_link_key
 from chalicelib.channels.slack.owner_notices import OWNER_NOTICE, OwnerNotices
 from chalicelib.channels.slack.replies import SlackReplies
+from chalicelib.channels.slack.survey import SlackSurvey
 from chalicelib.channels.slack.triage import SlackTriage, triage_effects
 from chalicelib.channels.wiring import Wiring
 from chalicelib.desk.events import MessageAdded, TicketChanged, TicketOpened
@@ -36,6 +37,9 @@ def wire(w: Wiring) -> None:
     w.events.on(TicketChanged, lambda e: triage_effects(e.ticket, e.actor, e.change), steps=True)
     SlackSteps(slack=w.slack, directory=w.directory.load, outbox=w.outbox, clock=w.clock).register()
     triage.register()
+    if w.surveys is not None:
+        triage.survey = SlackSurvey(surveys=w.surveys, slack=w.slack, outbox=w.outbox)
+        w.surveys.register("slack", triage.survey.send)
     mirror.register()
     w.outbox.register(CONFIRM, intake.confirm_step)
     w.outbox.register(OWNER_NOTICE, owner_notices.step)
