@@ -23,6 +23,7 @@ from chalicelib.desk.analytics import Analytics
 from chalicelib.desk.delivery import ReplyDelivery
 from chalicelib.desk.directory_store import DirectoryStore
 from chalicelib.desk.events import Events, QuestionAsked, TeamReplied, TicketOpened, TicketRated, UnverifiedTeamMail
+from chalicelib.desk.feedback import Feedback
 from chalicelib.desk.links import LinkStore
 from chalicelib.desk.outbox import Outbox
 from chalicelib.desk.people import PeopleStore
@@ -69,6 +70,7 @@ class Services:
     outbox: Outbox
     events: Events
     surveys: Surveys
+    feedback: Feedback
     parts: dict[str, Any] = field(default_factory=dict)  # what each channel offers, by name
 
     @property
@@ -137,8 +139,9 @@ def build_services(
     rotation = RotationStore(clock)
     analytics = Analytics(clock=clock)
     claims = Claims(clock)
+    feedback = Feedback(clock=clock, tickets=tickets.store, people_of=tickets.people.person_ids)
     digests = Digests(analytics=analytics, directory=directory, clock=clock, rotation=rotation,
-                      claims=claims, outbox=outbox)
+                      claims=claims, outbox=outbox, feedback=feedback)
     followups = FollowUps(tickets=tickets, directory=directory, clock=clock, rotation=rotation,
                           claims=claims, triage=triage, outbox=outbox, stint_summary=digests.stint_summary)
 
@@ -165,7 +168,7 @@ def build_services(
         settings=settings, clock=clock, secrets=secrets, directory=directory, tickets=tickets, slack=slack,
         delivery=delivery, queue=events_queue, aws=aws, links=links, triage=triage, rotation=rotation,
         claims=claims, followups=followups, analytics=analytics, digests=digests, outbox=outbox, events=events,
-        surveys=surveys, parts=wiring.parts,
+        surveys=surveys, feedback=feedback, parts=wiring.parts,
     )
     from chalicelib.channels.github.errors import register as register_github_errors
     from chalicelib.channels.slack.errors import register as register_slack_errors

@@ -8,6 +8,7 @@ Every expected number below is worked out by hand from REPORT and LEADERBOARD.
 from __future__ import annotations
 
 import html
+import re
 import struct
 import zlib
 from collections.abc import Iterator
@@ -106,9 +107,23 @@ CSAT_SHARES = {"2026-11-02": 75, "2026-11-09": 100, "2026-11-23": 0}  # the good
 CSAT_COUNTS = {"2026-11-02": "4", "2026-11-09": "2", "2026-11-23": "1"}
 
 
+# What stint 42 turned up (shown under the leaderboard): long names wrap, nothing is clipped.
+FEEDBACK: dict[str, Any] = {
+    "stint": 42, "start": "2026-11-16", "end": "2026-11-29", "hero": "ada", "hero_name": "Ada Hero", "tickets": 31,
+    "truncated": False,
+    "tags": [{"tag": "billing", "count": 9}, {"tag": "feature-request", "count": 4}, {"tag": "bug", "count": 3},
+             {"tag": "a-very-long-tag-name-that-has-to-wrap-on-a-phone", "count": 1}],
+    "issues": [{"issue": "Codertocat/Hello-World#1", "url": "https://github.com/Codertocat/Hello-World/issues/1",
+                "tickets": [3, 7, 12], "people": 3, "tiers": {"enterprise": 1, "community": 2}}],
+    "requests": [{"number": 12, "subject": "Exports time out for workspaces with more than ten thousand projects",
+                  "status": "open", "tags": ["bug"], "company": "Acme", "tier": "enterprise",
+                  "created_at": "2026-11-20T10:00:00+00:00"}],
+}
+
+
 def page_html(report: dict[str, Any] = REPORT, leaderboard: dict[str, Any] = LEADERBOARD,
-              team_name: str = "Platform Support") -> str:
-    return render_dashboard(report, leaderboard, team_name=team_name, generated_at=GENERATED_AT)
+              team_name: str = "Platform Support", feedback: dict[str, Any] | None = FEEDBACK) -> str:
+    return render_dashboard(report, leaderboard, team_name=team_name, generated_at=GENERATED_AT, feedback=feedback)
 
 
 class Elements(HTMLParser):
@@ -195,7 +210,12 @@ def test_axis_steps() -> None:
 
 
 def test_page_is_self_contained() -> None:
-    text = page_html()
+    # The feedback card links each GitHub issue (a link the reader may follow, nothing the page loads).
+    with_feedback = page_html()
+    links = re.findall(r'href="([^"]*)"', with_feedback)
+    assert links == ["https://github.com/Codertocat/Hello-World/issues/1"]
+    assert "<script" not in with_feedback.lower() and "src=" not in with_feedback.lower()
+    text = page_html(feedback=None)
     lower = text.lower()
     assert lower.startswith("<!doctype html>")
     assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in text

@@ -123,7 +123,8 @@ def test_rotation_job_twice_on_a_boundary_announces_once(timed: tuple[Stack, Any
     stack, clock = timed
     clock.set(at("2026-11-27T11:00:00+00:00"))  # Friday of sprint 1: Ada is Hero
     say(stack, clock, "Export is broken")  # ticket #1, unassigned
-    stack.api("PATCH", "/api/tickets/1", body={"version": api_ticket(stack)["version"], "assignee": "ada"})
+    stack.api("PATCH", "/api/tickets/1", body={"version": api_ticket(stack)["version"], "assignee": "ada",
+                                              "tags": ["bug", "export"]})
     stack.slack.reset()
 
     clock.set(at("2026-11-30T00:30:00+00:00"))  # Monday 00:30 London: sprint 2 began, Bo's turn
@@ -145,6 +146,12 @@ def test_rotation_job_twice_on_a_boundary_announces_once(timed: tuple[Stack, Any
     assert len(to_bo) == 1 and "You are the Support Hero for sprint 2" in to_bo[0]
     assert len(to_ada) == 2 and "You still own 1 open ticket(s)" in to_ada[0] and "*#1*" in to_ada[0]
     assert to_ada[1].startswith("Your stint as Support Hero: sprint 1: 1 opened, 0 solved")  # the stint in figures
+    # ...and what it turned up: its tags, and the bug with its requester's company.
+    [summary] = [c["params"] for c in stack.slack.calls("chat.postMessage")
+                 if c["params"].get("text", "").startswith("Your stint")]
+    shown = json.dumps(summary["blocks"], ensure_ascii=False)
+    assert "Feedback from stint 1" in shown and "`bug` 1" in shown and "`export` 1" in shown
+    assert "*#1* Export is broken · bug · Acme (enterprise)" in shown
 
 
 def test_rotation_job_mid_sprint_does_nothing_twice_and_nothing_before_the_first_sprint(

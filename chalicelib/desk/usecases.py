@@ -275,13 +275,16 @@ class Dashboard:
     leaderboard: dict[str, Any]  # NO_STINT before the first sprint or without a rotation
     team_name: str
     generated_at: dt.datetime
+    feedback: dict[str, Any] | None = None  # what the stint turned up (with a leaderboard)
 
 
 def dashboard(services: Services, start: str | None, end: str | None, group: str, stint: str) -> Dashboard:
     """What the dashboard page shows: the period's report and, once a stint runs, its leaderboard."""
     directory = services.directory.load()
     report = analytics(services, start, end, group)
-    board = None
+    board = found = None
     if directory.settings.rotation_roster and services.rotation.current(directory.settings) is not None:
-        board = leaderboard(services, stint)
-    return Dashboard(report, board or NO_STINT, directory.settings.team_name, services.clock.now())
+        sprint = _stint(services, stint)
+        board = services.analytics.leaderboard(directory, sprint)
+        found = services.feedback.for_stint(directory, sprint)
+    return Dashboard(report, board or NO_STINT, directory.settings.team_name, services.clock.now(), found)

@@ -14,10 +14,12 @@ from chalicelib.channels.slack.mrkdwn import Mrkdwn, join, link, md
 from chalicelib.desk.analytics import Analytics
 from chalicelib.desk.directory import Directory
 from chalicelib.desk.directory_store import DirectoryStore
+from chalicelib.desk.feedback import Feedback
 from chalicelib.desk.outbox import Outbox
 from chalicelib.desk.rotation import RotationStore, Sprint
 from chalicelib.desk.units import format_duration, format_rate
 from chalicelib.jobs.claims import Claims
+from chalicelib.jobs.feedback_blocks import feedback_blocks, feedback_text
 from chalicelib.jobs.followups import JobReport
 from chalicelib.platform.clock import Clock
 
@@ -73,7 +75,8 @@ def digest_blocks(title: str, report: dict[str, Any], board: dict[str, Any] | No
 
 class Digests:
     def __init__(self, *, analytics: Analytics, directory: DirectoryStore, clock: Clock,
-                 rotation: RotationStore, claims: Claims, outbox: Outbox) -> None:
+                 rotation: RotationStore, claims: Claims, outbox: Outbox, feedback: Feedback | None = None) -> None:
+        self.feedback = feedback
         self.outbox = outbox
         self.analytics = analytics
         self.directory = directory
@@ -130,5 +133,9 @@ class Digests:
         figures = self.analytics.report(directory.settings, stint.start, stint.end, "week")
         board = self.analytics.leaderboard(directory, stint)
         text, blocks = digest_blocks(f"Your stint as Support Hero: sprint {stint.number}", figures, board)
+        if self.feedback is not None:  # what the stint turned up: tags, linked issues, bugs and requests
+            found = self.feedback.for_stint(directory, stint)
+            blocks = [*blocks[:-1], {"type": "divider"}, *feedback_blocks(found), blocks[-1]]
+            text = f"{text}. {feedback_text(found)}"
         self.outbox.add(effects.tell(f"stint-summary:{stint.number}:{member.id}", member.id, text, blocks=blocks,
                                      summary=f"stint summary to {member.id}"))

@@ -128,7 +128,7 @@ def dashboard() -> Response:
     except (AnalyticsError, InvalidInput) as exc:
         return _page_error(400, str(exc))
     html = render_dashboard(page.report, page.leaderboard, team_name=page.team_name,
-                            generated_at=page.generated_at.strftime("%Y-%m-%d %H:%M UTC"))
+                            generated_at=page.generated_at.strftime("%Y-%m-%d %H:%M UTC"), feedback=page.feedback)
     return Response(body=html, status_code=200, headers=dict(_PAGE_HEADERS))
 
 

@@ -36,6 +36,7 @@ from chalicelib.web.charts import (
     volume_chart,
 )
 from chalicelib.web.dashboard_style import STYLE
+from chalicelib.web.feedback_view import feedback_html
 from chalicelib.web.formats import DASH, as_count, as_mapping, as_number, esc, format_duration, format_rate
 
 __all__ = [
@@ -193,7 +194,7 @@ def _totals_table(table_id: str, title: str, keys: Sequence[str], counts: Mappin
 
 
 def render_dashboard(report: Mapping[str, Any], leaderboard: Mapping[str, Any], *, team_name: str,
-                     generated_at: str) -> str:
+                     generated_at: str, feedback: Mapping[str, Any] | None = None) -> str:
     """The whole dashboard page as one self-contained HTML5 document (no scripts, no external resources)."""
     report, leaderboard = as_mapping(report), as_mapping(leaderboard)
     totals = as_mapping(report.get("totals"))
@@ -257,6 +258,7 @@ def render_dashboard(report: Mapping[str, Any], leaderboard: Mapping[str, Any], 
         f'<h2 id="csat-heading">Customer satisfaction</h2>{csat}{csat_legend}{csat_note}</section>',
         "</div>",
         _leaderboard(leaderboard),
+        feedback_html(feedback) if feedback else "",
         '<section class="card" aria-labelledby="totals-heading"><h2 id="totals-heading">Totals</h2>'
         '<div class="totals-grid">'
         + _totals_table("totals-channel", "By channel", channels, by_channel, colours)
