@@ -127,5 +127,30 @@ def document() -> dict[str, Any]:
                                 "schema": {"type": "string", "pattern": "^(current|[1-9][0-9]*)$"}}],
                 "responses": {"200": _ok("Tags, issues and requests"), "400": _ERRORS["400"],
                               "401": _ERRORS["401"]}}},
+            "/api/people": {"get": {
+                "summary": "The person known by one identity (give exactly one of email, slack, github)",
+                "parameters": [{"name": k, "in": "query", "schema": {"type": "string", "maxLength": 254}}
+                               for k in ("email", "slack", "github")],
+                "responses": {"200": _ok("The person, with their tickets across channels, newest first"),
+                              "400": _ERRORS["400"], "401": _ERRORS["401"], "404": {"description": "Nobody"}}}},
+            "/api/people/{person_id}": {"get": {
+                "summary": "A person: identities, company, tier and tickets across every channel, newest first",
+                "parameters": [{"name": "person_id", "in": "path", "required": True,
+                                "schema": {"type": "string", "pattern": "^P[0-9a-f]{12}$"}}],
+                "responses": {"200": _ok("The person"), "401": _ERRORS["401"],
+                              "404": {"description": "No such person"}}}},
+            "/api/people/link": {"post": {
+                "summary": "An agent says two identities are one person (an earlier unlink between them is lifted)",
+                "requestBody": _json_body({"type": "object", "required": ["a", "b"], "additionalProperties": False,
+                                           "properties": {"a": {"type": "string", "example": "slack:U0SAM1"},
+                                                          "b": {"type": "string",
+                                                                "example": "email:sam@acme.example"}}}),
+                "responses": {"200": _ok("The person they are now"), **_ERRORS}}},
+            "/api/people/unlink": {"post": {
+                "summary": "Take one identity out of its person; facts will not link it back, only an agent",
+                "requestBody": _json_body({"type": "object", "required": ["identity"], "additionalProperties": False,
+                                           "properties": {"identity": {"type": "string",
+                                                                       "example": "email:sam@acme.example"}}}),
+                "responses": {"200": _ok("The person it left and its own"), **_ERRORS}}},
         },
     }
