@@ -17,6 +17,9 @@ kind (pk / sk)                          what                                owne
 ``ANSWERED`` / ``<channel>:<ts>``       community threads answered          jobs.community
 ``MAIL#<kind>`` / ``<time>#<id>``       held mail (GET /api/mail/held)      channels.email.held
 ``CONTACT#RATE#<kind>#<hash>`` / hour   the contact form's rate counters    channels.contact.limits
+``IDENT#<identity>`` / ``ident``        an identity's person (``state``)    desk.people
+``PERSON#<id>`` / ``person``            a person: identities, company       desk.people
+``SURVEYED#<person>`` / ``survey``      when a person was last surveyed     desk.people (claim item)
 ======================================  ==================================  =======================
 
 One exception by design: the ingress (stdlib only, no PynamoDB) reads the members of ``DIR`` with its
