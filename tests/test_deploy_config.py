@@ -14,7 +14,7 @@ from tests.conftest import ROOT
 CHALICE = ROOT / ".chalice"
 SCOPED_SERVICES = ("dynamodb:", "sqs:", "s3:", "ses:", "ssm:")
 SCHEDULED = ("rotation", "targets", "opening_digest", "community", "weekly_digest", "metrics_rollup",
-             "reconcile_github", "outbox")
+             "reconcile_github", "surveys", "outbox")
 
 
 def config() -> dict[str, Any]:
@@ -128,7 +128,8 @@ def test_bootstrap_is_idempotent_and_sets_safety_features(stack: object) -> None
     indexes = {i["IndexName"] for i in dynamodb.describe_table(TableName=first["tables"][0])["Table"][
         "GlobalSecondaryIndexes"]}
     assert indexes == {"by_number", "by_listing", "by_assignee", "by_unassigned", "by_awaiting", "by_status",
-                       "by_priority", "by_channel", "by_customer", "by_due", "by_sla_check"}
+                       "by_priority", "by_channel", "by_customer", "by_due", "by_sla_check", "by_survey",
+                       "by_requester"}
 
 
 def test_bootstrap_adds_indexes_an_older_table_lacks(stack: object, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -147,7 +148,7 @@ def test_bootstrap_adds_indexes_an_older_table_lacks(stack: object, monkeypatch:
     try:
         ensure_tables(get_settings())
         described = dynamodb.describe_table(TableName="support-hero-upgrade-tickets")["Table"]
-        assert len(described["GlobalSecondaryIndexes"]) == 11
+        assert len(described["GlobalSecondaryIndexes"]) == 13
     finally:
         monkeypatch.delenv("TABLE_PREFIX")
         reset_settings()
