@@ -236,3 +236,18 @@ def test_one_person_is_asked_at_most_once_a_week(clocked: tuple[Stack, Any]) -> 
     solve(stack, third)
     clock.advance(hours=2)
     assert run_job(stack)["did"] == [f"#{third}: asked"]
+
+
+def test_an_app_asking_in_slack_is_not_a_person_and_never_surveyed(clocked: tuple[Stack, Any]) -> None:
+    stack, clock = clocked
+    stack.slack.add_user("U0BOT77", "deploybot", real_name="Deploy Bot", is_bot=True, email="bot@acme.example")
+    stack.slack.add_message("C0COMMUNITY", ASK_TS, "U0BOT77", "Deploy failed, please look")
+    stack.post_event(reaction("U0HERO1", "C0COMMUNITY", ASK_TS))
+    stack.drain()
+    [ticket] = api(stack, "GET", "/api/tickets?view=all")["tickets"]
+    assert ticket["requester"]["identity"] == "bot:U0BOT77" and ticket["tier"] == "community"
+    api(stack, "GET", "/api/people?slack=U0BOT77", status=404)
+    solve(stack, ticket["number"])
+    clock.advance(hours=2)
+    assert run_job(stack)["skipped"] == [f"#{ticket['number']}: skipped:no-verified-requester"]
+    assert surveys_posted(stack) == []

@@ -121,14 +121,15 @@ class SlackIntake:
             logger.warning("could not look up a mentioned Slack user")
             return None
 
-    def _profile_email(self, user_id: str) -> Identity | None:
-        """The Slack profile's email (scope ``users:read.email``): a fact that links the person's mail."""
+    def _profile(self, user_id: str) -> tuple[bool, Identity | None]:
+        """Whether the user is an app, and their Slack profile's email (scope ``users:read.email``): a fact
+        that links the person's mail.  Neither when Slack cannot say (the ticket opens all the same)."""
         try:
             user = self.slack.user(user_id)
         except (SlackClientError, OSError):
             logger.warning("could not look up a requester's Slack profile")
-            return None
-        return None if user.is_bot else Identity.of("email", user.email)
+            return False, None
+        return user.is_bot, None if user.is_bot else Identity.of("email", user.email)
 
     def _readable(self, text: str, directory: Directory) -> str:
         """A Slack message as the plain text we store and show: mentions as names, links as text, so a
@@ -172,10 +173,15 @@ class SlackIntake:
         thread_root = str(root.get("thread_ts") or ts)
         requester = str(root.get("user") or "")
         identity = Identity.of("slack", requester)
+        requester_key = identity.key if identity else None
         if identity is not None and directory.member_by_slack(requester) is None:
-            person = self.tickets.people.requester(directory, identity, facts=[self._profile_email(requester)],
-                                                   name=first.author_name, hint=customer.id if customer else None)
-            customer = customer or customer_of(directory, person)
+            is_bot, email = self._profile(requester)
+            if is_bot or root.get("bot_id") or root.get("bot_profile"):
+                requester_key = f"bot:{requester}"  # an app, not a person: no history, never surveyed
+            else:
+                person = self.tickets.people.requester(directory, identity, facts=[email], name=first.author_name,
+                                                       hint=customer.id if customer else None)
+                customer = customer or customer_of(directory, person)
         tier = customer.tier if customer else "community"
         imported = tuple(
             self._new_message(channel, m, directory)
@@ -192,7 +198,7 @@ class SlackIntake:
             },
             subject=subject_from(first.text),
             requester_id=requester,
-            requester_key=identity.key if identity else None,
+            requester_key=requester_key,
             requester_name=first.author_name,
             customer_id=customer.id if customer else None,
             tier=tier,
