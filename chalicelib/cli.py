@@ -5,6 +5,7 @@
   create-token --member ID       create an agent API token (printed once, stored hashed)
   list-tokens / revoke-token HASH
   rebuild-metrics                recompute the analytics aggregates from the tickets
+  backfill-people                give tickets opened before people existed their requester's identity
   redrive [--limit N] [--now]    replay every side effect that failed for good
   parse-mail FILE|-              print, as JSON, what the desk makes of a raw email (no AWS needed)
 """
@@ -43,6 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     revoke = sub.add_parser("revoke-token", help="revoke a token by its hash")
     revoke.add_argument("token_hash")
     sub.add_parser("rebuild-metrics", help="recompute the analytics aggregates from every ticket")
+    sub.add_parser("backfill-people", help="older tickets: their requester's identity and a person each")
     redrive = sub.add_parser("redrive", help="replay every side effect that failed for good (GET /api/failures)")
     redrive.add_argument("--limit", type=int, default=500)
     redrive.add_argument("--now", action="store_true", help="deliver them from here instead of the outbox schedule")
@@ -88,6 +90,18 @@ def main(argv: list[str] | None = None) -> int:
 
         team = store.load().settings
         print(json.dumps(rebuild(team, today=team.calendar().local_date(SystemClock().now()))))
+        return 0
+    if args.command == "backfill-people":
+        from pynamodb.connection import Connection
+
+        from chalicelib.desk.people import PeopleStore
+        from chalicelib.desk.people_backfill import backfill
+        from chalicelib.desk.ticket_store import TicketStore
+        from chalicelib.platform.config import endpoint_url
+
+        connection = Connection(region=settings.region, host=endpoint_url("dynamodb"))
+        tickets = TicketStore(connection)
+        print(json.dumps(backfill(tickets, PeopleStore(SystemClock(), connection, tickets), store.load())))
         return 0
     if args.command == "redrive":
         from chalicelib.services import build_services

@@ -245,3 +245,25 @@ def test_team_members_are_not_people(stack: Stack) -> None:
     stack.post_event(message("U0HERO2", "C0ACME", "1700000500.000100", "posting for the customer"))
     stack.drain()
     api(stack, "GET", "/api/people?slack=U0HERO2", status=404)
+
+
+def test_backfill_gives_older_tickets_their_requester(stack: Stack) -> None:
+    from chalicelib.desk.people_backfill import backfill
+    from chalicelib.models.directory import DirectoryItem
+    from chalicelib.models.tickets import Ticket
+
+    sam_asks_in_community(stack)
+    stack.email(mail(frm="Sam <sam@acme.example>", subject="Export")[0])
+    stack.email(mail(frm="Mallory <sam@acme.example>", subject="Forged")[0], verdicts={"dmarc": "FAIL"})
+    store = stack.services.tickets.store
+    for number in (1, 2, 3):  # as tickets were before people existed
+        store.update(store.by_number(number), {"requester_key": None}, versioned=False)
+    for item in [i for i in DirectoryItem.scan() if i.pk.startswith(("IDENT#", "PERSON#"))]:
+        item.delete()
+    counts = backfill(store, stack.services.people, stack.services.directory.load())
+    assert counts == {"tickets": 3, "keyed": 2, "unverified": 1, "people": 2}
+    keys = [Ticket.get(store.by_number(n).ticket_id).requester_key for n in (1, 2, 3)]
+    assert keys == ["slack:U0SAM1", "email:sam@acme.example", "unverified:sam@acme.example"]
+    assert backfill(store, stack.services.people, stack.services.directory.load())["keyed"] == 0  # twice: no change
+    person = api(stack, "GET", "/api/people?email=sam@acme.example")
+    assert [t["number"] for t in person["tickets"]] == [2]  # no fact links the Slack id after the fact
