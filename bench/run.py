@@ -309,7 +309,7 @@ def main() -> int:
     print(f"    ratio {warm_ratio:.2f}x bolt   target <= 1.00x   {'OK' if warm_ratio <= 1.0 else 'MISSED'}")
     print("(c) DynamoDB requests made by the worker (warm container unless noted)")
     for name, value in db.items():
-        target = {"new ticket": 4, "thread reply": 2, "new ticket: its confirmation step (outbox)": 5,
+        target = {"new ticket": 6, "thread reply": 2, "new ticket: its confirmation step (outbox)": 5,
                   "agent reply: its delivery step (outbox)": 5}.get(name)
         verdict = "" if target is None else f"   target <= {target}   {'OK' if value <= target else 'MISSED'}"
         print(f"    {name:<48} {value}{verdict}")

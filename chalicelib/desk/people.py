@@ -120,6 +120,7 @@ class Person:
     name: str | None = None
     version: int = 0
     created_at: str | None = None
+    new: bool = False  # made just now from identities nobody had: no ticket can be theirs yet (not stored)
 
     def as_dict(self, directory: Directory) -> dict[str, Any]:
         customer = _customer(directory, self.company)
@@ -284,8 +285,9 @@ class PeopleStore:
         person.company = company_of(directory, person.identities, hint=hint, orgs=orgs, current=person.company)
         if not new and not others and (set(person.identities), person.company, person.name) == before:
             return person
-        self._write(person, new=new, items=items, merged=others)
+        self._write(person, new=new, items=items, merged=others, queried=keys)
         person.version += 1
+        person.new = new and not items  # none of its identities was known before
         return person
 
     @staticmethod
@@ -295,9 +297,11 @@ class PeopleStore:
                 or a in ((items.get(b) and items[b].data) or {}).get("apart", []))
 
     def _write(self, person: Person, *, new: bool, items: dict[str, DirectoryItem], merged: Sequence[Person] = (),
-               apart: dict[str, Iterable[str]] | None = None) -> None:
-        """One transaction: the person, every identity pointing at it, merged persons redirected."""
-        missing = [k for k in person.identities if k not in items]
+               apart: dict[str, Iterable[str]] | None = None, queried: Iterable[str] = ()) -> None:
+        """One transaction: the person, every identity pointing at it, merged persons redirected
+        (``queried``: identities already looked up, found in ``items`` or known to be absent)."""
+        seen = set(queried)
+        missing = [k for k in person.identities if k not in items and k not in seen]
         if missing:
             items = {**items, **self._idents(missing)}
         with TransactWrite(connection=self.connection) as tx:

@@ -105,6 +105,7 @@ class OpenTicket:
     tags: tuple[str, ...] = ()
     refs: tuple[str, ...] = ()  # more source keys that must map to this ticket (email Message-IDs, tokens)
     requester_key: str | None = None  # the requester as an identity (chalicelib.desk.people.Identity.key)
+    requester: Any = None  # their chalicelib.desk.people.Person when the intake identified them (saves reads)
 
 
 @dataclass

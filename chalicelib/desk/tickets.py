@@ -208,7 +208,9 @@ class TicketService:
         if identity is None:
             return None
         try:
-            person = self.people.find(identity)
+            person = cmd.requester if cmd.requester is not None else self.people.find(identity)
+            if person is not None and person.new:
+                return None  # identities nobody had until now: nothing earlier to read
             earlier = self.people.earlier(person, before=cmd.first.at, exclude=cmd.ticket_id)
         except Exception:  # noqa: BLE001 - a nicety: the ticket opens without it
             logger.warning("could not read the requester's earlier tickets", exc_info=True)

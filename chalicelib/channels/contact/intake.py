@@ -101,6 +101,7 @@ class ContactIntake:
             first=first,
             refs=(f"email-token:{token}",),
             requester_key=identity.key if identity else None,
+            requester=person,
         ))
         if result.created:
             count("ContactFormTicketsOpened")

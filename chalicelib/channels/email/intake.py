@@ -353,6 +353,7 @@ class EmailIntake:
             refs=tuple(r for r in (own_ref if own_ref != ticket_id else None, f"email-token:{token}") if r),
             # Unauthenticated mail is kept under a key no person has (never under the address it claims).
             requester_key=identity.key if identity else f"unverified:{parsed.from_address}"[:300],
+            requester=person,
         )
         result = self.tickets.open(cmd, effects=lambda t: self.acks.effects(t, parsed, directory))
         ticket = result.ticket

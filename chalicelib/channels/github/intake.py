@@ -103,6 +103,7 @@ class GitHubIntake:
             requester_id=login, requester_name=login, customer_id=customer.id if customer else None, tier=tier,
             priority=directory.settings.priority_for(tier), first=first,
             requester_key=identity.key if identity else None,
+            requester=person,
         )
         result = self.tickets.open(cmd, effects=_no_confirmation)
         self.links.link(result.ticket, ref, title=issue.get("title"))

@@ -174,6 +174,7 @@ class SlackIntake:
         requester = str(root.get("user") or "")
         identity = Identity.of("slack", requester)
         requester_key = identity.key if identity else None
+        person = None
         if identity is not None and directory.member_by_slack(requester) is None:
             is_bot, email = self._profile(requester)
             if is_bot or root.get("bot_id") or root.get("bot_profile"):
@@ -199,6 +200,7 @@ class SlackIntake:
             subject=subject_from(first.text),
             requester_id=requester,
             requester_key=requester_key,
+            requester=person,
             requester_name=first.author_name,
             customer_id=customer.id if customer else None,
             tier=tier,
