@@ -13,7 +13,7 @@ from chalicelib.ingress import slack as slack_events
 from chalicelib.jobs.registry import JOBS, Job
 from chalicelib.platform.config import events_queue_name, inbound_mail_topic_name
 from chalicelib.platform.observability import lambda_middleware
-from chalicelib.web import api, api_admin, api_feedback, api_people, mail_pages, survey_pages
+from chalicelib.web import api, api_admin, api_feedback, api_people, inbox, mail_pages, survey_pages
 
 app = Chalice(app_name="support-hero")
 # Every Lambda (API, worker, email, each scheduled job): Lambda context in the logs, metrics flushed.
@@ -25,6 +25,7 @@ app.register_blueprint(api_admin.bp)
 app.register_blueprint(api_feedback.bp)
 app.register_blueprint(api_people.bp)
 app.register_blueprint(survey_pages.bp)
+app.register_blueprint(inbox.bp)
 app.register_blueprint(mail_pages.bp)
 for channel_routes in channels.blueprints():  # a channel with web pages of its own (channels/<name>/spec.py)
     app.register_blueprint(channel_routes)

@@ -28,6 +28,7 @@ from chalicelib.desk.links import LinkStore
 from chalicelib.desk.outbox import Outbox
 from chalicelib.desk.people import PeopleStore
 from chalicelib.desk.rotation import RotationStore
+from chalicelib.desk.sessions import Sessions
 from chalicelib.desk.surveys import Surveys
 from chalicelib.desk.tickets import DELIVER, TicketService
 from chalicelib.desk.triage import TriageService
@@ -71,6 +72,7 @@ class Services:
     events: Events
     surveys: Surveys
     feedback: Feedback
+    sessions: Sessions
     parts: dict[str, Any] = field(default_factory=dict)  # what each channel offers, by name
 
     @property
@@ -146,10 +148,11 @@ def build_services(
                           claims=claims, triage=triage, outbox=outbox, stint_summary=digests.stint_summary)
 
     surveys = Surveys(clock=clock, tickets=tickets, directory=directory, outbox=outbox, events=events)
+    sessions = Sessions(clock)
 
     # The channels wire themselves in: reply channels, outbox steps, event subscriptions.
-    wiring = Wiring(surveys=surveys, settings=settings, clock=clock, secrets=secrets, directory=directory,
-                    tickets=tickets,
+    wiring = Wiring(surveys=surveys, sessions=sessions, settings=settings, clock=clock, secrets=secrets,
+                    directory=directory, tickets=tickets,
                     triage=triage, rotation=rotation, links=links, outbox=outbox, events=events, aws=aws, slack=slack,
                     mailer=mailer, github=github)
     channels.wire_all(wiring)
@@ -168,7 +171,7 @@ def build_services(
         settings=settings, clock=clock, secrets=secrets, directory=directory, tickets=tickets, slack=slack,
         delivery=delivery, queue=events_queue, aws=aws, links=links, triage=triage, rotation=rotation,
         claims=claims, followups=followups, analytics=analytics, digests=digests, outbox=outbox, events=events,
-        surveys=surveys, feedback=feedback, parts=wiring.parts,
+        surveys=surveys, feedback=feedback, sessions=sessions, parts=wiring.parts,
     )
     from chalicelib.channels.github.errors import register as register_github_errors
     from chalicelib.channels.slack.errors import register as register_slack_errors

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from chalicelib.desk.links import LinkStore
     from chalicelib.desk.outbox import Outbox
     from chalicelib.desk.rotation import RotationStore
+    from chalicelib.desk.sessions import Sessions
     from chalicelib.desk.surveys import Surveys
     from chalicelib.desk.tickets import TicketService
     from chalicelib.desk.triage import TriageService
@@ -47,5 +48,6 @@ class Wiring:
     mailer: Callable[[], Mailer]
     github: Callable[[], GitHubApi]
     surveys: Surveys | None = None  # a channel that can ask "How did we do?" registers its sender here
+    sessions: Sessions | None = None  # the inbox's sign-in links (``/ticket inbox``)
     replies: dict[str, ReplyChannel] = field(default_factory=dict)
     parts: dict[str, Any] = field(default_factory=dict)

@@ -196,6 +196,13 @@ class TicketStore:
                                           start=None, newest_first=True, page_size=min(page_size, limit + 1)))
         return found[:limit], len(found) > limit
 
+    def view_counts(self, member_id: str, cap: int = 1000) -> dict[str, int | None]:
+        """How many tickets each inbox view holds (a COUNT Query each, at most ``cap`` counted)."""
+        return {"awaiting-reply": Ticket.by_awaiting.count(member_id, limit=cap),
+                "unassigned": Ticket.by_unassigned.count("OPEN", limit=cap),
+                "due": Ticket.by_due.count("DUE", limit=cap),
+                "all": Ticket.by_listing.count("ALL", limit=cap)}
+
     def surveys_due(self, now: dt.datetime, *, limit: int) -> list[Ticket]:
         """Solved tickets whose satisfaction survey is due by ``now`` (the sparse ``by_survey``)."""
         return list(Ticket.by_survey.query("SURVEY", Ticket.survey_at <= now, limit=limit))

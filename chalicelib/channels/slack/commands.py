@@ -9,7 +9,8 @@ USAGE = (
     "Usage: `/ticket mine` · `queue` · `show 12` · `assign 12 @user` · `priority 12 low|normal|high|urgent` · "
     "`tag 12 billing` · `status 12 new|open|pending|solved|closed` · `solve 12` · `handover 12 @user <note>` · "
     "`note 12 <text>` · `reply 12 <text>` · `dashboard [2026-11-02 2026-11-29] [day|week]` · "
-    "`person @user|email|github:login|#12` · `person link <who> <who>` · `person unlink <who>` · `help`"
+    "`person @user|email|github:login|#12` · `person link <who> <who>` · `person unlink <who>` · "
+    "`inbox` (a sign-in link for the browser inbox) · `inbox signout` · `help`"
 )
 _MENTION = re.compile(r"^<@([A-Z0-9]+)(?:\|[^>]*)?>$")
 
@@ -35,6 +36,10 @@ def parse(text: str) -> Command:
         return Command(verb, arg=_dashboard_view(rest))
     if verb == "person":
         return Command(verb, arg=_person(rest))
+    if verb == "inbox":
+        if rest.strip().lower() not in ("", "signout"):
+            raise CommandError("`inbox` takes nothing, or `signout` (ends your sessions in every browser)")
+        return Command(verb, arg=rest.strip().lower() or None)
     if verb in ("help", "mine", "queue"):
         if rest.strip():
             raise CommandError(f"`{verb}` takes no arguments")

@@ -40,6 +40,7 @@ from chalicelib.desk.directory import Directory, TeamMember
 from chalicelib.desk.directory_store import DirectoryStore
 from chalicelib.desk.outbox import Attempt, Outbox, PermanentFailure, Step, step_id
 from chalicelib.desk.rotation import RotationError, RotationStore, Sprint
+from chalicelib.desk.sessions import Sessions
 from chalicelib.desk.tickets import CUSTOMER, SOLVED, InvalidInput, TicketNotFound, TicketService
 from chalicelib.desk.triage import Change, Conflict, TriageService
 from chalicelib.models.tickets import Ticket
@@ -71,6 +72,7 @@ class SlackTriage:
         self.rotation = rotation
         self.mirror = mirror
         self.survey: SlackSurvey | None = None  # "How did we do?" buttons (set by the channel's wire)
+        self.sessions: Sessions | None = None  # the inbox's sign-in links (set by the channel's wire)
         self.link_key = link_key
         self.tickets = tickets
         self.triage = triage
@@ -221,6 +223,19 @@ class SlackTriage:
             return md("Swapped:\n{}\n{}", line(a), line(b))
         return md("Skipped:\n{}", line(self.rotation.skip(settings, ids[0], by=member.id)))
 
+    def _inbox(self, member: TeamMember, arg: str | None, base: str) -> str:
+        """``/ticket inbox``: a sign-in link for this member only, once, for 10 minutes; ``signout``: end
+        every session of theirs."""
+        if self.sessions is None:
+            return "The inbox is not available here."
+        if arg == "signout":
+            ended = self.sessions.revoke_all(member.id)
+            return f"Signed out of the inbox everywhere ({ended} session{'s' if ended != 1 else ''} ended)."
+        token = self.sessions.new_link(member.id)
+        url = f"{base.rstrip('/')}/inbox/signin?t={token}"
+        return md(":inbox_tray: Your inbox sign-in link (for you only; it works once, for 10 minutes): {}",
+                  link(url))
+
     def _dashboard_view(self, asked: str | None) -> dict[str, str]:
         """What a link shows, fixed when it is made: the period asked for (default: the last 28 days)
         by day or week, and the current stint."""
@@ -251,6 +266,8 @@ class SlackTriage:
              key: str | None = None) -> str:
         if cmd.verb == "help":
             return USAGE
+        if cmd.verb == "inbox":
+            return self._inbox(member, cmd.arg, str(base or ""))
         if cmd.verb == "person":
             return person_answer(self.tickets, directory, str(cmd.arg))
         if cmd.verb == "dashboard":

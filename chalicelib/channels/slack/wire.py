@@ -37,6 +37,7 @@ def wire(w: Wiring) -> None:
     w.events.on(TicketChanged, lambda e: triage_effects(e.ticket, e.actor, e.change), steps=True)
     SlackSteps(slack=w.slack, directory=w.directory.load, outbox=w.outbox, clock=w.clock).register()
     triage.register()
+    triage.sessions = w.sessions
     if w.surveys is not None:
         triage.survey = SlackSurvey(surveys=w.surveys, slack=w.slack, outbox=w.outbox)
         w.surveys.register("slack", triage.survey.send)
