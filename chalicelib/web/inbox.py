@@ -117,7 +117,7 @@ def _page(handler: Callable[..., Response]) -> Callable[..., Response]:
     """Errors as pages: 401/403/404/409/400 with words, never a 500 for bad input."""
 
     def wrapper(*args: Any, **kwargs: Any) -> Response:
-        from chalicelib.desk.tickets import InvalidInput, TicketNotFound
+        from chalicelib.desk.tickets import Contention, InvalidInput, TicketNotFound, WorkInProgress
         from chalicelib.desk.usecases import run_steps_soon
         from chalicelib.web.inbox_pages import message_page
 
@@ -131,6 +131,10 @@ def _page(handler: Callable[..., Response]) -> Callable[..., Response]:
             return _html(message_page("Not found", str(exc), link=("/inbox", "Back to the inbox")), 404)
         except InvalidInput as exc:
             return _html(message_page("Could not do that", str(exc), link=("/inbox", "Back to the inbox")), 400)
+        except WorkInProgress as exc:
+            return _html(message_page("Still working on it", str(exc), link=("/inbox", "Back to the inbox")), 409)
+        except Contention as exc:
+            return _html(message_page("Busy", f"{exc}; try again.", link=("/inbox", "Back to the inbox")), 503)
 
     wrapper.__name__ = handler.__name__
     return wrapper
