@@ -118,6 +118,7 @@ def _page(handler: Callable[..., Response]) -> Callable[..., Response]:
 
     def wrapper(*args: Any, **kwargs: Any) -> Response:
         from chalicelib.desk.tickets import Contention, InvalidInput, TicketNotFound, WorkInProgress
+        from chalicelib.desk.triage import Conflict
         from chalicelib.desk.usecases import run_steps_soon
         from chalicelib.web.inbox_pages import message_page
 
@@ -131,6 +132,8 @@ def _page(handler: Callable[..., Response]) -> Callable[..., Response]:
             return _html(message_page("Not found", str(exc), link=("/inbox", "Back to the inbox")), 404)
         except InvalidInput as exc:
             return _html(message_page("Could not do that", str(exc), link=("/inbox", "Back to the inbox")), 400)
+        except Conflict as exc:  # a race the form's own version check did not see (hand-over)
+            return _html(message_page("Changed meanwhile", str(exc), link=("/inbox", "Back to the inbox")), 409)
         except WorkInProgress as exc:
             return _html(message_page("Still working on it", str(exc), link=("/inbox", "Back to the inbox")), 409)
         except Contention as exc:
