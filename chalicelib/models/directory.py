@@ -20,6 +20,8 @@ kind (pk / sk)                          what                                owne
 ``IDENT#<identity>`` / ``ident``        an identity's person (``state``)    desk.people
 ``PERSON#<id>`` / ``person``            a person: identities, company       desk.people
 ``SURVEYED#<person>`` / ``survey``      when a person was last surveyed     desk.people (claim item)
+``LOGIN#<token hash>`` / ``login``      an inbox sign-in link (10 min)      desk.sessions
+``SESSION#<member>`` / ``<hash>``       an inbox session (12 h)             desk.sessions
 ======================================  ==================================  =======================
 
 One exception by design: the ingress (stdlib only, no PynamoDB) reads the members of ``DIR`` with its
