@@ -189,3 +189,14 @@ def test_an_agent_token_opens_the_inbox_too(stack: Stack) -> None:
 def test_assets(stack: Stack, path: str) -> None:
     response = stack.client.http.get(path)
     assert response.status_code == 200 and response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_behind_a_stage_prefix_the_pages_name_their_paths_under_it(stack: Stack,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PUBLIC_API_URL", "https://abc.execute-api.us-east-1.amazonaws.com/prod")
+    page = stack.client.http.get("/inbox?view=all", headers={"Authorization": "Bearer dev-token-ada"}).body.decode()
+    assert 'href="/prod/inbox/assets/inbox.css' in page and 'href="/prod/inbox?view=due"' in page
+    assert '="/inbox' not in page
+    token = link_token(stack)
+    response = stack.client.http.post("/inbox/signin", body=f"t={token}".encode(), headers=FORM)
+    assert response.headers["Location"] == "/prod/inbox"

@@ -44,12 +44,27 @@ class PageError(Exception):
         self.status, self.title, self.text = status, title, text
 
 
+def _root() -> str:
+    """The path the API is served under: ``/<stage>`` behind API Gateway's default URL, nothing locally."""
+    request = bp.current_request
+    if request is None or os.environ.get("PUBLIC_API_URL"):
+        return urllib.parse.urlsplit(os.environ.get("PUBLIC_API_URL", "")).path.rstrip("/")
+    host = (request.headers.get("host") or "").split(":")[0]
+    stage = (request.context or {}).get("stage")
+    return "" if not stage or host in ("localhost", "127.0.0.1") else f"/{stage}"
+
+
 def _html(body: str, status: int = 200, extra: dict[str, str] | None = None) -> Response:
+    # The pages name their own paths from the root ("/inbox/..."); behind a stage prefix they move with it.
+    # Customer text cannot forge this: every value shown is escaped, so it holds no '="'.
+    root = _root()
+    if root:
+        body = body.replace('="/inbox', f'="{root}/inbox')
     return Response(body=body, status_code=status, headers={**HEADERS, **(extra or {})})
 
 
 def _redirect(location: str, extra: dict[str, str] | None = None) -> Response:
-    return Response(body="", status_code=303, headers={"Location": location, "Cache-Control": "no-store",
+    return Response(body="", status_code=303, headers={"Location": _root() + location, "Cache-Control": "no-store",
                                                        **(extra or {})})
 
 
