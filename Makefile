@@ -4,6 +4,8 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 STAGE  ?= dev
+# axe-core from npm (when npm is there), for the inbox's accessibility check in tests/test_inbox_browser.py
+AXE_CORE := 4.14.1
 
 .PHONY: run test test-any-hour lint typecheck unit cfn-lint bench deploy package clean
 
@@ -12,6 +14,9 @@ $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade "pip<26.3"  # chalice 1.34 requires pip<26.3
 	$(PY) -m pip install --quiet -r requirements-dev.txt
+	@if command -v npm >/dev/null 2>&1; then \
+	  npm install --silent --no-audit --no-fund --save-exact --prefix $(VENV)/axe axe-core@$(AXE_CORE); \
+	else echo "npm not found: the accessibility check will be skipped (apt-get install npm)"; fi
 	touch $(STAMP)
 
 ## make run: the whole system locally (embedded AWS, fake Slack, API on :8000, queue pump)

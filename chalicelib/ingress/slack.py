@@ -168,7 +168,7 @@ def handle_slack_command(request: Request, ingress: Ingress) -> Response:
         return _ephemeral(f"{exc}.\n{usage}")
     if command.verb == "help":
         return _ephemeral(usage)
-    if command.verb == "dashboard":  # the worker signs a link to this API for the member
+    if command.verb in ("dashboard", "inbox"):  # the worker makes a link to this API for the member
         form["api_base"] = public_base_url(request)
     delivery = slash.trigger_id or f"{slash.user_id}:{ingress.clock.time()}"
     failed = _enqueue(ingress, "command", form, delivery, f"slack-user:{slash.user_id}")
