@@ -97,10 +97,14 @@ JS = r"""
     if (link) { link.focus(); }
   }
   var help = document.getElementById("help");
+  var before = null;
   function toggleHelp(show) {
     if (!help) { return; }
-    help.hidden = show === undefined ? !help.hidden : !show;
-    if (!help.hidden) { var b = help.querySelector("button"); if (b) { b.focus(); } }
+    var open = show === undefined ? help.hidden : show;
+    if (open === !help.hidden) { return; }
+    help.hidden = !open;
+    if (open) { before = document.activeElement; var b = help.querySelector("button"); if (b) { b.focus(); } }
+    else if (before) { before.focus(); before = null; }  // back where the reader was, not lost on the page
   }
   if (help) {
     help.addEventListener("click", function (e) { if (e.target === help || e.target.tagName === "BUTTON") { toggleHelp(false); } });
@@ -108,6 +112,10 @@ JS = r"""
   document.addEventListener("keydown", function (e) {
     if (e.ctrlKey || e.metaKey || e.altKey) { return; }
     if (e.key === "Escape") { toggleHelp(false); return; }
+    if (help && !help.hidden && e.key !== "?") {  // a modal list: no shortcut, no Tab, behind it
+      if (e.key === "Tab") { e.preventDefault(); }
+      return;
+    }
     if (typing(e.target)) { return; }
     var focus = function (id) { var el = document.getElementById(id); if (el) { e.preventDefault(); el.focus(); } };
     if (e.key === "j") { e.preventDefault(); select(current + 1); }
