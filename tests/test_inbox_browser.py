@@ -10,8 +10,8 @@ Bo, in a browser of his own, opened the ticket before Ada's change and saves his
 page with the ticket as it is now, and nothing overwritten.  A POST without the CSRF token is refused (403),
 a used or 11-minute-old sign-in link is a 401, signing out ends the session.  axe-core (installed by `make`
 from npm; without it only the accessibility check is skipped) finds nothing serious or critical on the
-sign-in, list, ticket and conflict pages (desktop and phone); no page overflows or clips text, and every
-control Tab reaches shows a focus ring.
+sign-in and conflict pages and on the list and ticket pages (desktop and phone); those overflow nothing,
+clip no text, and every control Tab reaches on them shows a focus ring.
 
 The dev clock decides every time here (a Wednesday morning in London), so the test passes at any real hour.
 ``UPDATE_SCREENSHOTS=1`` writes the desktop list and ticket screenshots to docs/screenshots/.
