@@ -36,6 +36,7 @@ def test_identities_are_normalised_and_checked() -> None:
     assert Identity.parse("email:Sam@ACME.example").key == "email:sam@acme.example"
     assert Identity.parse("github:OctoCat").key == "github:octocat"
     assert Identity.parse("slack:U0SAM1").key == "slack:U0SAM1"
+    assert Identity.parse("email:ivan@example.xn--p1ai").key == "email:ivan@example.xn--p1ai"  # .рф
     for bad in ("email:nobody", "slack:sam", "github:-x-", "phone:123", "", "email:a@b", "github:" + "a" * 40):
         with pytest.raises(InvalidInput, match="not an identity"):
             Identity.parse(bad)

@@ -47,7 +47,8 @@ MAX_ATTEMPTS = 5
 
 _SLACK_ID = re.compile(r"[UW][A-Z0-9]{2,20}")
 _GITHUB_LOGIN = re.compile(r"[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9])){0,38}")
-_EMAIL = re.compile(r"[^\s@<>\"(),;:\[\]\\]{1,64}@[a-z0-9](?:[a-z0-9.-]{0,251}[a-z0-9])?\.[a-z]{2,63}")
+_EMAIL = re.compile(r"[^\s@<>\"(),;:\[\]\\]{1,64}@[a-z0-9](?:[a-z0-9.-]{0,251}[a-z0-9])?"
+                    r"\.(?:[a-z]{2,63}|xn--[a-z0-9-]{1,59})")
 _PERSON_ID = re.compile(r"P[0-9a-f]{12}")
 
 
