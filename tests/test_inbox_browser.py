@@ -36,9 +36,8 @@ from typing import Any
 import pytest
 
 from tests.conftest import ROOT
-from tests.test_local_stack import devstack_mail, get, post, running_stack, set_clock, wait_for
+from tests.test_local_stack import devstack_mail, get, post, running_stack, set_clock, slack_post, wait_for
 
-SIGNING_SECRET = "dev-slack-signing-secret"  # make run's default
 ADA = "dev-token-ada"
 MORNING = "2026-12-02T09:12:00Z"  # a Wednesday, 09:12 in London (GMT): business hours
 SAM_TS = "1796202600.000100"  # 2026-12-02 09:10 UTC: Sam asks in the community channel
@@ -78,7 +77,6 @@ LAYOUT = """(() => {
 
 
 def test_make_run_inbox_in_chromium(tmp_path: Path) -> None:
-    from chalicelib.platform.security import slack_signature
     from tests.browser import Browser, Page, chromium, require_chromium
 
     require_chromium()
@@ -94,12 +92,7 @@ def test_make_run_inbox_in_chromium(tmp_path: Path) -> None:
 
         # -- helpers --------------------------------------------------------------------------------------
         def signed(path: str, body: bytes, content_type: str) -> None:
-            stamp = str(int(time.time()))  # Slack's request timestamp is checked against the wall clock
-            request = urllib.request.Request(f"{api}{path}", data=body, method="POST", headers={
-                "Content-Type": content_type, "X-Slack-Request-Timestamp": stamp,
-                "X-Slack-Signature": slack_signature(SIGNING_SECRET, stamp, body)})
-            with urllib.request.urlopen(request, timeout=30) as response:
-                assert response.status == 200
+            slack_post(api, path, body, content_type)
 
         def ephemerals(user: str) -> list[str]:
             return [str(c["params"]["text"]) for c in get(f"{fake_slack}/_fake/calls?method=chat.postEphemeral")[1]

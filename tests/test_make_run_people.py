@@ -14,27 +14,20 @@ import urllib.request
 from email import message_from_string, policy
 from typing import Any
 
-from tests.test_local_stack import devstack_mail, get, post, running_stack, set_clock, wait_for
+from tests.test_local_stack import devstack_mail, get, post, running_stack, set_clock, slack_post, wait_for
 
-SIGNING_SECRET = "dev-slack-signing-secret"  # make run's default
 ADA = "dev-token-ada"
 SAM_TS = "1796205480.000100"  # 2026-12-02 09:58 UTC: Sam asks two minutes before the test's dev-clock start
 
 
 def test_make_run_one_person_surveys_csat_and_stint_feedback(tmp_path: Any) -> None:
-    from chalicelib.platform.security import slack_signature
 
     with running_stack(tmp_path) as (env, ports):
         api = f"http://127.0.0.1:{ports['API_PORT']}"
         fake_slack = f"http://127.0.0.1:{ports['FAKE_SLACK_PORT']}"
 
         def signed(path: str, body: bytes, content_type: str) -> None:
-            stamp = str(int(time.time()))  # Slack's request timestamp is checked against the wall clock
-            request = urllib.request.Request(f"{api}{path}", data=body, method="POST", headers={
-                "Content-Type": content_type, "X-Slack-Request-Timestamp": stamp,
-                "X-Slack-Signature": slack_signature(SIGNING_SECRET, stamp, body)})
-            with urllib.request.urlopen(request, timeout=30) as response:
-                assert response.status == 200
+            slack_post(api, path, body, content_type)
 
         def ticket(number: int) -> Any:
             status, body = get(f"{api}/api/tickets/{number}", token=ADA)
