@@ -4,6 +4,7 @@ Content-Security-Policy, readable on a phone (stdlib only)."""
 from __future__ import annotations
 
 import html
+import urllib.parse
 
 CSP = ("default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; "
        "base-uri 'none'")
@@ -50,4 +51,18 @@ def page(title: str, body: str) -> str:
 </main></body></html>"""
 
 
-__all__ = ["CSP", "HEADERS", "page"]
+class FormTooLarge(ValueError):
+    """The form's body is over its limit (HTTP 413)."""
+
+
+def read_form(raw: bytes | str | None, *, limit: int, max_fields: int) -> dict[str, str]:
+    """A url-encoded form's fields, the last value of each: :class:`FormTooLarge` over ``limit`` bytes,
+    ``ValueError`` when it is not UTF-8 or has more than ``max_fields`` fields."""
+    data = raw.encode("utf-8", "surrogatepass") if isinstance(raw, str) else (raw or b"")
+    if len(data) > limit:
+        raise FormTooLarge(f"the form is larger than {limit} bytes")
+    pairs = urllib.parse.parse_qs(data.decode("utf-8"), keep_blank_values=True, max_num_fields=max_fields)
+    return {k: v[-1] for k, v in pairs.items()}
+
+
+__all__ = ["CSP", "HEADERS", "FormTooLarge", "page", "read_form"]

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from chalice.app import Blueprint, Request, Response
 
 from chalicelib import bootstrap
+from chalicelib.platform.html_page import FormTooLarge, read_form
 from chalicelib.web.inbox_assets import CSS, JS
 
 if TYPE_CHECKING:
@@ -113,14 +114,11 @@ def _who(request: Request, services: Services) -> tuple[TeamMember, Session]:
 
 
 def _form(request: Request, session: Session, services: Services) -> dict[str, str]:
-    raw = request.raw_body or b""
-    data = raw.encode("utf-8", "surrogatepass") if isinstance(raw, str) else raw
-    if len(data) > MAX_FORM:
-        raise PageError(413, "Too long", "That form is larger than 64 KiB.")
     try:
-        form = {k: v[-1] for k, v in urllib.parse.parse_qs(data.decode("utf-8"), keep_blank_values=True,
-                                                             max_num_fields=20).items()}
-    except (UnicodeDecodeError, ValueError) as exc:
+        form = read_form(request.raw_body, limit=MAX_FORM, max_fields=20)
+    except FormTooLarge as exc:
+        raise PageError(413, "Too long", "That form is larger than 64 KiB.") from exc
+    except ValueError as exc:  # UnicodeDecodeError too
         raise PageError(400, "Unreadable form", "The form could not be read.") from exc
     if not session.csrf_ok(_csrf_key(services), form.get("csrf")):
         raise PageError(403, "Refused", "This form is not from your inbox (its CSRF token is missing or wrong). "
@@ -203,9 +201,10 @@ def signin_link() -> Response:
 @_page
 def signin() -> Response:
     services = bootstrap.services()
-    raw = _request().raw_body or b""
-    data = raw.encode() if isinstance(raw, str) else raw
-    form = {k: v[-1] for k, v in urllib.parse.parse_qs(data[:4096].decode("utf-8", "replace")).items()}
+    try:
+        form = read_form(_request().raw_body, limit=4096, max_fields=4)
+    except ValueError:  # FormTooLarge too: no sign-in link is that long
+        form = {}
     opened = services.sessions.sign_in(form.get("t", ""))
     if opened is None:
         raise PageError(401, "This link does not work", "The sign-in link is unknown, used or older than "

@@ -9,13 +9,12 @@ No cookies, no scripts, a strict CSP; everything shown is escaped.
 from __future__ import annotations
 
 import html
-import urllib.parse
 from typing import TYPE_CHECKING
 
 from chalice.app import Blueprint, Response
 
 from chalicelib import bootstrap
-from chalicelib.platform.html_page import HEADERS, page
+from chalicelib.platform.html_page import HEADERS, FormTooLarge, page, read_form
 
 if TYPE_CHECKING:
     from chalicelib.models.tickets import Ticket
@@ -110,13 +109,11 @@ def survey_comment() -> Response:
     from chalicelib.desk.tickets import InvalidInput
 
     request = bp.current_request
-    body = request.raw_body or b""
-    raw = body.encode("utf-8", "surrogatepass") if isinstance(body, str) else body
-    if len(raw) > MAX_FORM:
-        return _answer(413, "That is too long", '<p class="error" role="alert">Please keep it shorter.</p>')
     try:
-        form = {k: v[-1] for k, v in urllib.parse.parse_qs(raw.decode("utf-8"), max_num_fields=10).items()}
-    except (UnicodeDecodeError, ValueError):
+        form = read_form(request.raw_body, limit=MAX_FORM, max_fields=10)
+    except FormTooLarge:
+        return _answer(413, "That is too long", '<p class="error" role="alert">Please keep it shorter.</p>')
+    except ValueError:  # not UTF-8, too many fields
         return _answer(400, "We could not read that", '<p class="error" role="alert">The form was garbled.</p>')
     ticket = _ticket(form, "comment")
     if ticket is None:
